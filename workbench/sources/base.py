@@ -1,0 +1,33 @@
+"""What every file-based source reader returns to the loader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A deviation noticed while loading: kept in ``dq.load_finding``, never fatal on its own."""
+
+    rule: str
+    message: str
+    severity: str = "warning"  # error | warning | info
+    file: str | None = None
+    line: int | None = None
+    field: str | None = None
+    record_id: str | None = None
+    value: str | None = None
+
+
+@dataclass
+class RawLoad:
+    """The raw tables a reader created: ``raw."{source}__{table}"``, one per input file."""
+
+    tables: dict[str, int] = field(default_factory=dict)  # table -> rows
+    files: dict[str, str] = field(default_factory=dict)  # file name -> table
+    findings: list[Finding] = field(default_factory=list)
+
+
+def raw_table(source: str, table: str) -> str:
+    """The quoted name of a source's raw table."""
+    return f'raw."{source}__{table.lower()}"'

@@ -1,0 +1,134 @@
+"""A workspace: one folder holding ``workbench.duckdb`` and the steward's configuration.
+
+DuckDB schemas name the stage: ``meta`` (sources and loads), ``raw`` (as loaded, text),
+``stg`` (canonical roster), ``dq`` (findings). Later stages add ``link`` and ``sync``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .errors import WorkspaceError
+from .model.schema import ENTITIES, create_table_sql
+
+DB_FILE = "workbench.duckdb"
+SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+_META_DDL = (
+    "CREATE SCHEMA IF NOT EXISTS meta",
+    "CREATE SCHEMA IF NOT EXISTS raw",
+    "CREATE SCHEMA IF NOT EXISTS stg",
+    "CREATE SCHEMA IF NOT EXISTS dq",
+    "CREATE SEQUENCE IF NOT EXISTS meta.load_seq START 1",
+    """CREATE TABLE IF NOT EXISTS meta.source (
+        name VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, id_prefix VARCHAR NOT NULL DEFAULT '',
+        location VARCHAR, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS meta.load (
+        load_id BIGINT PRIMARY KEY, source VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+        location VARCHAR, id_prefix VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL, counts JSON, findings INTEGER NOT NULL DEFAULT 0)""",
+    """CREATE TABLE IF NOT EXISTS meta.load_file (
+        load_id BIGINT NOT NULL, file VARCHAR NOT NULL, table_name VARCHAR, sha256 VARCHAR NOT NULL,
+        bytes BIGINT NOT NULL, rows BIGINT)""",
+    """CREATE TABLE IF NOT EXISTS dq.load_finding (
+        load_id BIGINT NOT NULL, source VARCHAR NOT NULL, file VARCHAR, line BIGINT, field VARCHAR,
+        record_id VARCHAR, rule VARCHAR NOT NULL, severity VARCHAR NOT NULL, value VARCHAR,
+        message VARCHAR NOT NULL)""",
+)
+
+
+class Workspace:
+    """An open workspace. Use one cursor per thread (``ws.cursor()``); the connection is shared."""
+
+    def __init__(self, root: Path, con: duckdb.DuckDBPyConnection) -> None:
+        self.root = root
+        self.con = con
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_FILE
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self.con.cursor()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One all-or-nothing unit of work on a fresh cursor: commit on success, roll back on error."""
+        cur = self.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            cur.close()
+            raise
+        cur.execute("COMMIT")
+        cur.close()
+
+    def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        cur = self.cursor()
+        try:
+            return cur.execute(sql, params or []).fetchall()
+        finally:
+            cur.close()
+
+    def sources(self) -> list[dict[str, Any]]:
+        rows = self.query("SELECT name, kind, id_prefix, location FROM meta.source ORDER BY name")
+        return [dict(zip(("name", "kind", "id_prefix", "location"), r, strict=True)) for r in rows]
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for ddl in _META_DDL:
+        con.execute(ddl)
+    for entity in ENTITIES:
+        con.execute(create_table_sql(entity))
+
+
+def init_workspace(path: str | Path) -> Workspace:
+    """Create a workspace folder (or adopt an empty one) and its database."""
+    root = Path(path)
+    if (root / DB_FILE).exists():
+        raise WorkspaceError(f"{root} is already a workspace (it has {DB_FILE}); open it instead.")
+    if root.exists() and not root.is_dir():
+        raise WorkspaceError(f"{root} exists and is not a folder; choose another path.")
+    root.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(root / DB_FILE))
+    _ensure_schema(con)
+    return Workspace(root, con)
+
+
+def open_workspace(path: str | Path, *, read_only: bool = False) -> Workspace:
+    """Open an existing workspace; the schema is brought up to date on open (unless read-only)."""
+    root = Path(path)
+    if not (root / DB_FILE).exists():
+        raise WorkspaceError(
+            f"{root} is not a workspace (no {DB_FILE}); create one with `workbench init {root}`."
+        )
+    con = duckdb.connect(str(root / DB_FILE), read_only=read_only)
+    if not read_only:
+        _ensure_schema(con)
+    return Workspace(root, con)
+
+
+def check_source_name(name: str) -> str:
+    if not SOURCE_NAME.match(name):
+        raise WorkspaceError(
+            f"source name {name!r} is not allowed: use lower-case letters, digits and _, "
+            "starting with a letter (at most 40 characters), e.g. 'sis' or 'staff_directory'."
+        )
+    return name
