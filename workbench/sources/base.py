@@ -31,3 +31,13 @@ class RawLoad:
 def raw_table(source: str, table: str) -> str:
     """The quoted name of a source's raw table."""
     return f'raw."{source}__{table.lower()}"'
+
+
+def line_of(alias: str, table: str) -> str:
+    """SQL for the file line of a raw row (header = line 1).
+
+    Raw tables are written once, in file order, so a row's line is its rowid's offset from the
+    first rowid (rowids inside an open transaction do not start at 0). A value spanning several
+    lines inside quotes shifts the count for the rows after it.
+    """
+    return f"({alias}.rowid - (SELECT min(rowid) FROM {table}) + 2)"

@@ -1,0 +1,158 @@
+"""Command line: the same operations as the app, for scripts and schedules.
+
+Every command that works on a workspace takes the workspace folder first. Exit codes: 0 done,
+2 bad input or usage (nothing was changed), 1 an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import WorkbenchError
+from workbench.load import load_path
+from workbench.status import workspace_status
+from workbench.workspace import init_workspace, open_workspace
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+
+
+def _print_status(status: dict[str, Any]) -> None:
+    print(f"Workspace {status['workspace']}")
+    width = max(len(e) for e in status["counts"])
+    for entity, n in status["counts"].items():
+        print(f"  {entity:<{width}}  {n:>10,}")
+    if status["loads"]:
+        print("Loads (newest first):")
+        for load in status["loads"]:
+            print(f"  #{load['load_id']:<4} {load['finished_at']}  {load['source']:<16} {load['kind']:<12}"
+                  f" {load['seconds']:>8.2f}s  {load['findings']:>6} finding(s)  {load['location']}")
+    else:
+        print("No loads yet: `workbench load WORKSPACE PATH`.")
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from workbench.sandbox import generate_district
+
+    summary = generate_district(
+        args.out, students=args.students, seed=args.seed, fmt=args.format,
+        header_style=args.header_style, progress=None if args.quiet else print,
+    )
+    print(json.dumps(summary, indent=2, default=str) if args.json else f"District written to {args.out}")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    ws = init_workspace(args.workspace)
+    ws.close()
+    print(f"Workspace created at {args.workspace}")
+    return EXIT_OK
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    with open_workspace(args.workspace) as ws:
+        result = load_path(ws, args.path, source=args.source, id_prefix=args.id_prefix,
+                           kind=args.kind, progress=None if args.quiet else print)
+    counts = ", ".join(f"{n:,} {e}" for e, n in result.counts.items() if n)
+    print(f"Load #{result.load_id} of source '{result.source}' ({result.kind}) done in "
+          f"{result.seconds:.1f}s: {counts or 'no records'}; {result.findings} finding(s).")
+    for rule, n in result.finding_rules.items():
+        print(f"  {rule}: {n}")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with open_workspace(args.workspace, read_only=True) as ws:
+        status = workspace_status(ws)
+    if args.json:
+        print(json.dumps(status, indent=2, default=str))
+    else:
+        _print_status(status)
+    return EXIT_OK
+
+
+def build_demo_workspace(workspace: Path, *, students: int, seed: int, force: bool) -> bool:
+    """Generate the sandbox district and load it into a new workspace; False if it already exists."""
+    from workbench.sandbox import generate_district
+
+    if (workspace / "workbench.duckdb").exists() and not force:
+        return False
+    if force and workspace.exists():
+        shutil.rmtree(workspace)
+    with tempfile.TemporaryDirectory(prefix="workbench-demo-") as tmp:
+        extract = Path(tmp) / "extract"
+        generate_district(extract, students=students, seed=seed, fmt="powerschool")
+        with init_workspace(workspace) as ws:
+            load_path(ws, extract, source="sis")
+    return True
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    made = build_demo_workspace(Path(args.workspace), students=args.students, seed=args.seed,
+                                force=args.force)
+    print(f"{'Built' if made else 'Kept existing'} demo workspace {args.workspace}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="workbench", description="Roster Workbench: the data steward's "
+                                "workbench for K-12 rosters.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    d = sub.add_parser("demo-data", help="write the synthetic sandbox district")
+    d.add_argument("out", help="folder to write (must not exist or be empty)")
+    d.add_argument("--students", type=int, default=2000)
+    d.add_argument("--seed", type=int, default=1)
+    d.add_argument("--format", choices=["powerschool", "oneroster"], default="powerschool")
+    d.add_argument("--header-style", choices=["table.field", "bare", "bracket"], default="table.field")
+    d.add_argument("--json", action="store_true", help="print the summary as JSON")
+    d.add_argument("--quiet", action="store_true")
+    d.set_defaults(func=cmd_demo_data)
+
+    i = sub.add_parser("init", help="create a workspace folder")
+    i.add_argument("workspace")
+    i.set_defaults(func=cmd_init)
+
+    ld = sub.add_parser("load", help="load a PowerSchool extract or OneRoster package (folder or zip)")
+    ld.add_argument("workspace")
+    ld.add_argument("path")
+    ld.add_argument("--source", help="source name (default: the format, e.g. powerschool)")
+    ld.add_argument("--id-prefix", help="prefix for every ID of this source (default: as before, or none)")
+    ld.add_argument("--kind", choices=["powerschool", "oneroster"], help="skip format detection")
+    ld.add_argument("--quiet", action="store_true")
+    ld.set_defaults(func=cmd_load)
+
+    s = sub.add_parser("status", help="counts per canonical entity and the load history")
+    s.add_argument("workspace")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_status)
+
+    dm = sub.add_parser("demo", help="build the demo workspace (sandbox district, loaded)")
+    dm.add_argument("workspace")
+    dm.add_argument("--students", type=int, default=2000)
+    dm.add_argument("--seed", type=int, default=1)
+    dm.add_argument("--force", action="store_true", help="rebuild even if it exists")
+    dm.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except WorkbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; nothing was committed", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
