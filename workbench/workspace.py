@@ -6,6 +6,7 @@ DuckDB schemas name the stage: ``meta`` (sources and loads), ``raw`` (as loaded,
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +42,15 @@ _META_DDL = (
         record_id VARCHAR, rule VARCHAR NOT NULL, severity VARCHAR NOT NULL, value VARCHAR,
         message VARCHAR NOT NULL)""",
 )
+
+
+def _connect(path: Path, *, read_only: bool = False, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the database; ``memory_limit`` (or WORKBENCH_MEMORY_LIMIT) caps DuckDB's memory."""
+    config: dict[str, str] = {}
+    limit = memory_limit or os.environ.get("WORKBENCH_MEMORY_LIMIT")
+    if limit:
+        config["memory_limit"] = limit
+    return duckdb.connect(str(path), read_only=read_only, config=config)
 
 
 class Workspace:
@@ -99,7 +109,7 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(create_table_sql(entity))
 
 
-def init_workspace(path: str | Path) -> Workspace:
+def init_workspace(path: str | Path, *, memory_limit: str | None = None) -> Workspace:
     """Create a workspace folder (or adopt an empty one) and its database."""
     root = Path(path)
     if (root / DB_FILE).exists():
@@ -107,19 +117,21 @@ def init_workspace(path: str | Path) -> Workspace:
     if root.exists() and not root.is_dir():
         raise WorkspaceError(f"{root} exists and is not a folder; choose another path.")
     root.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(root / DB_FILE))
+    con = _connect(root / DB_FILE, memory_limit=memory_limit)
     _ensure_schema(con)
     return Workspace(root, con)
 
 
-def open_workspace(path: str | Path, *, read_only: bool = False) -> Workspace:
+def open_workspace(
+    path: str | Path, *, read_only: bool = False, memory_limit: str | None = None
+) -> Workspace:
     """Open an existing workspace; the schema is brought up to date on open (unless read-only)."""
     root = Path(path)
     if not (root / DB_FILE).exists():
         raise WorkspaceError(
             f"{root} is not a workspace (no {DB_FILE}); create one with `workbench init {root}`."
         )
-    con = duckdb.connect(str(root / DB_FILE), read_only=read_only)
+    con = _connect(root / DB_FILE, read_only=read_only, memory_limit=memory_limit)
     if not read_only:
         _ensure_schema(con)
     return Workspace(root, con)

@@ -1,0 +1,45 @@
+# Roster Workbench: `make demo` sets up and serves the app on the demo district,
+# `make test` sets up and runs the whole test suite. Both work on a fresh machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_WORKSPACE ?= demo/workspace
+DEMO_STUDENTS ?= 2000
+PORT ?= 8501
+
+.PHONY: setup chromium demo test lint bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Debian's Chromium for the browser test (never `playwright install`: it downloads a browser).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "warning: /usr/bin/chromium missing and no root: the browser test will be skipped"; fi
+
+demo: setup
+	$(BIN)/workbench demo $(DEMO_WORKSPACE) --students $(DEMO_STUDENTS)
+	WORKBENCH_WORKSPACE=$(DEMO_WORKSPACE) $(BIN)/streamlit run app.py --server.port $(PORT) \
+		--server.address 127.0.0.1 --server.headless true --browser.gatherUsageStats false
+
+lint: setup
+	$(BIN)/ruff check .
+
+# pytest exits 5 when it collects nothing; that is not a failure of the suite.
+test: setup chromium lint
+	$(BIN)/pytest || [ $$? -eq 5 ]
+
+bench: setup
+	$(BIN)/python bench/load.py
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache .ruff_cache
