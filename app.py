@@ -1,0 +1,23 @@
+"""Roster Workbench app: the router and the shared sidebar. Pages live in pages/.
+
+Run with ``streamlit run app.py``; the workspace is ``$WORKBENCH_WORKSPACE`` (default
+``./demo/workspace``).
+"""
+
+import streamlit as st
+
+import ui
+
+st.set_page_config(page_title="Roster Workbench", page_icon=":material/school:", layout="wide")
+
+navigation = st.navigation([
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/load.py", title="Load", icon=":material/upload_file:"),
+])
+
+with st.sidebar:
+    st.caption(f"Workspace (set with `{ui.ENV_VAR}`)")
+    st.code(str(ui.workspace_path()), language=None, wrap_lines=True)
+
+ui.require_workspace()
+navigation.run()

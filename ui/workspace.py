@@ -1,0 +1,144 @@
+"""The workspace the app works on: opened once per process, read through cached views.
+
+The path comes from ``WORKBENCH_WORKSPACE`` (default ``./demo/workspace``). The open workspace is a
+``st.cache_resource`` shared by every session; the core gives each query and each load its own
+cursor, so sessions never share one. Read-only views (status, findings) are ``st.cache_data``
+keyed on the workspace path and a version that every load through the app moves on, so a page never
+shows counts from before the latest load. The app holds the workspace's DuckDB file open (and
+locked), so every write to it while the app runs goes through here.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import streamlit as st
+
+import workbench as wb
+
+from .formatting import escape_md
+
+ENV_VAR = "WORKBENCH_WORKSPACE"
+DEFAULT_WORKSPACE = "./demo/workspace"
+
+
+class _Guard:
+    """One per workspace and process: loads run one at a time and move the version on."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.version = 0
+
+
+def workspace_path() -> Path:
+    return Path(os.environ.get(ENV_VAR) or DEFAULT_WORKSPACE).expanduser().resolve()
+
+
+def _close(ws: wb.Workspace) -> None:
+    ws.close()
+
+
+@st.cache_resource(show_spinner="Opening the workspace…", on_release=_close)
+def _open(path: str) -> wb.Workspace:
+    return wb.open_workspace(path)
+
+
+@st.cache_resource(show_spinner=False)
+def _guard(path: str) -> _Guard:
+    return _Guard()
+
+
+def _current() -> tuple[wb.Workspace, str, int]:
+    ws = require_workspace()
+    path = str(workspace_path())
+    return ws, path, _guard(path).version
+
+
+def require_workspace() -> wb.Workspace:
+    """The open workspace; when there is none at the path, say what to do and stop the run.
+
+    Every view below goes through here, so a page works even when Streamlit runs it without
+    app.py (its legacy ``pages/`` folder mode does that on a first run and in AppTest).
+    """
+    path = workspace_path()
+    try:
+        return _open(str(path))
+    except wb.WorkspaceError:
+        _offer_new_workspace(path)
+    except duckdb.Error as exc:
+        st.error(
+            f"The workspace at `{path}` cannot be opened: {escape_md(str(exc).splitlines()[0])}\n\n"
+            "Another program (a running `workbench` command or a second copy of the app) may "
+            "have it open. Close that program, then reload this page."
+        )
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop() raises
+
+
+def _offer_new_workspace(path: Path) -> None:
+    st.warning(
+        f"There is no workspace at `{path}`.\n\n"
+        f"Build the demo district there with `python -m workbench demo {path}` and reload, "
+        f"start the app with `{ENV_VAR}` pointing at an existing workspace, "
+        "or create an empty workspace here and load an extract into it."
+    )
+    if st.button("Create an empty workspace here", key="create_workspace"):
+        try:
+            wb.init_workspace(path).close()
+        except wb.WorkbenchError as exc:
+            st.error(escape_md(str(exc)))
+            return
+        st.rerun()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _status(_ws: wb.Workspace, path: str, version: int) -> dict[str, Any]:
+    return wb.workspace_status(_ws)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _findings(_ws: wb.Workspace, path: str, version: int) -> list[dict[str, Any]]:
+    return wb.load_findings(_ws)
+
+
+def status() -> dict[str, Any]:
+    """``workbench.workspace_status`` of the app's workspace, as of its latest load."""
+    return _status(*_current())
+
+
+def latest_findings() -> list[dict[str, Any]]:
+    """Findings of the latest load, most severe first (at most 1,000)."""
+    return _findings(*_current())
+
+
+def load_into_workspace(
+    path: str | Path, *, source: str | None, id_prefix: str | None,
+    progress: Callable[[str], None],
+) -> wb.LoadResult:
+    """Run ``workbench.load_path`` on the app's workspace; one load at a time per workspace."""
+    ws, key, _ = _current()
+    guard = _guard(key)
+    if guard.lock.locked():
+        progress("Waiting for another load of this workspace to finish")
+    with guard.lock:
+        try:
+            return wb.load_path(ws, path, source=source, id_prefix=id_prefix, progress=progress)
+        finally:
+            guard.version += 1
+
+
+def load_upload(
+    name: str, data: bytes, *, source: str | None, id_prefix: str | None,
+    progress: Callable[[str], None],
+) -> wb.LoadResult:
+    """Save an uploaded .zip under its own name in a temporary folder, then load it."""
+    with tempfile.TemporaryDirectory(prefix="workbench-upload-") as tmp:
+        target = Path(tmp) / (Path(name).name or "upload.zip")
+        target.write_bytes(data)
+        return load_into_workspace(target, source=source, id_prefix=id_prefix, progress=progress)
