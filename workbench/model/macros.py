@@ -12,18 +12,20 @@ _MACROS = (
     # PowerSchool and OneRoster dates: YYYY-MM-DD (optionally with a time), M/D/YYYY, M/D/YY;
     # PowerSchool's empty-date sentinels are NULL. Anything else is NULL too: callers that must
     # refuse bad dates test wb_is_bad_date first.
-    f"""CREATE OR REPLACE TEMP MACRO wb_date(x) AS (
+    rf"""CREATE OR REPLACE TEMP MACRO wb_date(x) AS (
         CASE
-          WHEN x IS NULL OR trim(x) = '' OR trim(x) IN {EMPTY_DATES} THEN NULL
-          WHEN regexp_matches(trim(x), '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}([ T].*)?$')
-            THEN try_strptime(regexp_extract(trim(x), '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}'), '%Y-%m-%d')::DATE
-          WHEN regexp_matches(trim(x), '^\\d{{1,2}}/\\d{{1,2}}/\\d{{4}}$')
+          WHEN x IS NULL THEN NULL
+          WHEN substr(x, 5, 1) = '-' AND regexp_matches(x, '^\d{{4}}-') THEN TRY_CAST(x AS DATE)
+          WHEN trim(x) = '' OR trim(x) IN {EMPTY_DATES} THEN NULL
+          WHEN regexp_matches(trim(x), '^\d{{4}}-\d{{1,2}}-\d{{1,2}}([ T].*)?$')
+            THEN try_strptime(regexp_extract(trim(x), '^\d{{4}}-\d{{1,2}}-\d{{1,2}}'), '%Y-%m-%d')::DATE
+          WHEN regexp_matches(trim(x), '^\d{{1,2}}/\d{{1,2}}/\d{{4}}$')
             THEN try_strptime(trim(x), '%m/%d/%Y')::DATE
-          WHEN regexp_matches(trim(x), '^\\d{{1,2}}/\\d{{1,2}}/\\d{{2}}$')
+          WHEN regexp_matches(trim(x), '^\d{{1,2}}/\d{{1,2}}/\d{{2}}$')
             THEN try_strptime(trim(x), '%m/%d/%y')::DATE
         END)""",
     f"""CREATE OR REPLACE TEMP MACRO wb_is_bad_date(x) AS (
-        x IS NOT NULL AND trim(x) <> '' AND trim(x) NOT IN {EMPTY_DATES} AND wb_date(x) IS NULL)""",
+        x IS NOT NULL AND wb_date(x) IS NULL AND trim(x) <> '' AND trim(x) NOT IN {EMPTY_DATES})""",
     "CREATE OR REPLACE TEMP MACRO wb_is_bad_int(x) AS "
     "(x IS NOT NULL AND trim(x) <> '' AND TRY_CAST(trim(x) AS BIGINT) IS NULL)",
     # CEDS grade codes from PowerSchool grade numbers

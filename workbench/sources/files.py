@@ -209,33 +209,48 @@ def read_text_table(
 
     ``columns`` are the names to give the file's columns, in file order. Any row the reader rejects
     (too many or too few fields, an unterminated quote, bytes that are not UTF-8) fails the whole
-    read with the problems located by line and field. Returns the row count.
+    read; the file is then read again to locate every problem by line and field. Returns the row
+    count.
     """
     col_spec = "{" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in columns) + "}"
-    cur.execute("DROP TABLE IF EXISTS temp.wb_rejects")
-    cur.execute("DROP TABLE IF EXISTS temp.wb_reject_scans")
-    sql = (
-        f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, auto_detect=false, header=true, "
-        f"delim=?, quote='\"', escape='\"', columns={col_spec}, "
-        "store_rejects=true, rejects_table='wb_rejects', rejects_scan='wb_reject_scans', "
-        "rejects_limit=1000)"
-    )
+    options = (f"auto_detect=false, header=true, delim=?, quote='\"', escape='\"', "
+               f"columns={col_spec}")
     try:
-        cur.execute(sql, [str(f.path), header.delimiter])
+        # Fast path: a strict read that stops at the first bad row.
+        cur.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, {options})",
+                    [str(f.path), header.delimiter])
     except duckdb.Error as exc:
-        raise InputError.one(
-            f"the file cannot be read as delimited text: {str(exc).splitlines()[0]}",
-            file=f.name,
-            hint="check that it is a complete CSV/TSV export",
-        ) from exc
-    rejects = cur.execute(
-        "SELECT line, column_name, error_type, csv_line FROM temp.wb_rejects ORDER BY line LIMIT ?",
-        [MAX_REPORTED + 1],
-    ).fetchall()
-    if rejects:
-        raise InputError([_reject_problem(f, columns, header, *r) for r in rejects])
+        raise _locate(cur, f, columns, header, options, exc) from exc
     row = cur.execute(f"SELECT count(*) FROM {table}").fetchone()
     return int(row[0]) if row else 0
+
+
+def _locate(
+    cur: duckdb.DuckDBPyConnection, f: InputFile, columns: list[str], header: Header, options: str,
+    exc: duckdb.Error,
+) -> InputError:
+    """Read the file again, collecting every rejected row, to say where and what is wrong."""
+    cur.execute("DROP TABLE IF EXISTS temp.wb_rejects")
+    cur.execute("DROP TABLE IF EXISTS temp.wb_reject_scans")
+    try:
+        cur.execute(
+            f"SELECT count(*) FROM read_csv(?, {options}, store_rejects=true, "
+            "rejects_table='wb_rejects', rejects_scan='wb_reject_scans', rejects_limit=1000)",
+            [str(f.path), header.delimiter],
+        ).fetchall()
+        rejects = cur.execute(
+            "SELECT line, column_name, error_type, csv_line FROM temp.wb_rejects ORDER BY line LIMIT ?",
+            [MAX_REPORTED + 1],
+        ).fetchall()
+    except duckdb.Error:
+        rejects = []
+    if rejects:
+        return InputError([_reject_problem(f, columns, header, *r) for r in rejects])
+    return InputError.one(
+        f"the file cannot be read as delimited text: {str(exc).splitlines()[0]}",
+        file=f.name,
+        hint="check that it is a complete CSV/TSV export",
+    )
 
 
 def _reject_problem(

@@ -122,35 +122,49 @@ def _check_columns(f: InputFile, spec: TableSpec, names: list[str]) -> None:
 def _check_values(
     cur: duckdb.DuckDBPyConnection, table: str, spec: TableSpec, file: str
 ) -> list[Problem]:
-    """Keys unique and present, integers and dates parseable: located problems."""
-    t = table
-    problems: list[Problem] = []
-    checks: list[tuple[str, str, str]] = []  # (sql predicate, message, hint)
+    """Keys unique and present, integers and dates parseable: located problems.
+
+    One scan counts every kind of problem; only the kinds that occur are located row by row.
+    """
+    checks: list[tuple[str, str, str, str]] = []  # (field, sql predicate, message, hint)
     for k in spec.keys:
-        checks.append((f'wb_text("{k}") IS NULL', f"{k} is empty",
+        checks.append((k, f'wb_text("{k}") IS NULL', f"{k} is empty",
                        f"every {spec.name} row needs its {k}"))
     for c in spec.integers:
-        checks.append((f'wb_is_bad_int("{c}")', f"{c} is not a whole number",
+        checks.append((c, f'wb_is_bad_int("{c}")', f"{c} is not a whole number",
                        "fix the value or re-export the table"))
     for c in spec.dates:
-        checks.append((f'wb_is_bad_date("{c}")', f"{c} is not a date",
+        checks.append((c, f'wb_is_bad_date("{c}")', f"{c} is not a date",
                        "use YYYY-MM-DD or MM/DD/YYYY"))
-    for predicate, message, hint in checks:
-        field = re.search(r'"([^"]+)"', predicate).group(1)  # type: ignore[union-attr]
-        rows = cur.execute(
-            f'SELECT {line_of(t, t)}, "{field}" FROM {t} WHERE {predicate} ORDER BY rowid LIMIT ?',
-            [MAX_PROBLEMS],
-        ).fetchall()
-        problems += [
-            Problem(f"{message}: {v!r}" if v else message, file=file, line=int(line),
-                    field=f"{spec.name}.{field}", hint=hint)
-            for line, v in rows
-        ]
+    problems: list[Problem] = []
+    if checks:
+        counts = cur.execute(
+            "SELECT " + ", ".join(f"count(*) FILTER (WHERE {p})" for _, p, _, _ in checks)
+            + f" FROM {table}"
+        ).fetchone() or ()
+        for (field, predicate, message, hint), n in zip(checks, counts, strict=True):
+            if not n:
+                continue
+            rows = cur.execute(
+                f'SELECT {line_of(table, table)}, "{field}" FROM {table} WHERE {predicate} '
+                "ORDER BY rowid LIMIT ?", [MAX_PROBLEMS],
+            ).fetchall()
+            problems += [
+                Problem(f"{message}: {v!r}" if v else message, file=file, line=int(line),
+                        field=f"{spec.name}.{field}", hint=hint)
+                for line, v in rows
+            ]
     for k in spec.keys:
+        dups = cur.execute(
+            f'SELECT "{k}" FROM {table} WHERE wb_text("{k}") IS NOT NULL GROUP BY "{k}" '
+            "HAVING count(*) > 1 LIMIT ?", [MAX_PROBLEMS],
+        ).fetchall()
+        if not dups:
+            continue
         rows = cur.execute(
-            f'SELECT "{k}", list({line_of(t, t)} ORDER BY rowid)[1:3] FROM {t} WHERE wb_text("{k}") IS NOT NULL '
-            f'GROUP BY "{k}" HAVING count(*) > 1 ORDER BY min(rowid) LIMIT ?',
-            [MAX_PROBLEMS],
+            f'SELECT "{k}", list({line_of(table, table)} ORDER BY rowid)[1:3] FROM {table} '
+            f'WHERE "{k}" IN (SELECT unnest(?)) GROUP BY "{k}" ORDER BY min(rowid)',
+            [[d for (d,) in dups]],
         ).fetchall()
         problems += [
             Problem(f"{k} {v!r} is used by more than one row (lines {', '.join(map(str, lines))})",
