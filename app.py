@@ -10,6 +10,7 @@ import ui
 
 st.set_page_config(page_title="Roster Workbench", page_icon=":material/school:", layout="wide")
 
+ui.mark_routed()
 navigation = st.navigation([
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/load.py", title="Load", icon=":material/upload_file:"),

@@ -52,6 +52,7 @@ def show_findings(latest: dict[str, Any]) -> None:
     st.dataframe(ui.findings_frame(findings), hide_index=True)
 
 
+ui.require_router()
 st.title("Workspace")
 status = ui.status()
 if status["loads"]:

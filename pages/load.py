@@ -18,7 +18,7 @@ def choose_input() -> tuple[str, Any]:
     mode = st.radio("Where is the extract?", [UPLOAD, SERVER], key="load_mode", horizontal=True)
     if mode == UPLOAD:
         return UPLOAD, st.file_uploader("Extract (.zip)", type=["zip"], key="load_zip")
-    path = st.text_input("Folder or .zip on the server", key="load_path",
+    path = st.text_input("Server path (folder or .zip)", key="load_path",
                          placeholder="/data/exports/powerschool")
     return SERVER, path.strip()
 
@@ -84,6 +84,7 @@ def show_outcome(outcome: dict[str, Any]) -> None:
     st.page_link("pages/home.py", label="See the workspace on Home", icon=":material/home:")
 
 
+ui.require_router()
 st.title("Load an extract")
 st.caption(
     "A PowerSchool table extract (Students.csv, Schools.csv, CC.csv …) or a OneRoster package, "

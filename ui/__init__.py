@@ -19,6 +19,7 @@ from .formatting import (
     rules_frame,
     unexpected_markdown,
 )
+from .router import mark_routed, require_router
 from .workspace import (
     DEFAULT_WORKSPACE,
     ENV_VAR,
@@ -44,7 +45,9 @@ __all__ = [
     "load_into_workspace",
     "load_upload",
     "loads_frame",
+    "mark_routed",
     "problems_markdown",
+    "require_router",
     "require_workspace",
     "result_counts_frame",
     "result_summary",

@@ -62,7 +62,7 @@ def counts_by_source_frame(status: dict[str, Any]) -> pd.DataFrame:
 def loads_frame(loads: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(
         [
-            {"Load": x["load_id"], "Finished": x["finished_at"], "Source": x["source"],
+            {"Load": x["load_id"], "Finished": x["finished_at"].replace("T", " "), "Source": x["source"],
              "Kind": x["kind"], "ID prefix": x["id_prefix"], "Seconds": x["seconds"],
              "Findings": x["findings"], "Location": x["location"]}
             for x in loads
