@@ -12,6 +12,8 @@ work when Streamlit runs it without the router (a live server's very first run c
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -142,6 +144,23 @@ def test_a_missing_workspace_can_be_created(tmp_path: Path, monkeypatch):
     assert not at.exception
     assert "empty" in at.info[0].value
     assert workspace_status_of(tmp_path / "new")["loads"] == []
+
+
+def test_a_workspace_held_by_another_program_is_explained(loaded_workspace: Path, monkeypatch):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time, workbench as wb; ws = wb.open_workspace(sys.argv[1]);"
+         " print('open', flush=True); time.sleep(60)", str(loaded_workspace)],
+        stdout=subprocess.PIPE, text=True, cwd=Path(APP).parent,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        at = app_on(loaded_workspace, monkeypatch)
+        assert "cannot be opened" in at.error[0].value
+        assert "Another program" in at.error[0].value
+        assert not at.title
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 # --- Load -----------------------------------------------------------------------------------
