@@ -60,12 +60,16 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from workbench.errors import InputError, Problem
 from workbench.sources.base import Finding, RawLoad, line_of, raw_table
-from workbench.sources.files import Header, InputFile, InputPackage, read_header, read_text_table
+from workbench.sources.files import Header, InputFile, InputPackage, read_header
+from workbench.sources.files import (
+    _reject_problem as reject_problem,  # same wording as other sources
+)
 from workbench.sources.oneroster_spec import (
     ALL_FILES,
     MANIFEST,
@@ -263,7 +267,7 @@ def _read_manifest(
             f"the header is {','.join(header.names)!r}, expected 'propertyName,value'", file=f.name,
             line=1, field=header.names[0], hint="manifest.csv starts with the line propertyName,value")
     table = raw_table(source, MANIFEST)
-    raw.tables[table] = read_text_table(cur, f, table, list(MANIFEST_HEADER), header)
+    raw.tables[table] = read_file(cur, f, header, table, raw.findings)
     raw.files[f.name] = table
     rows = cur.execute(
         f'SELECT {line_of("m", table)}, coalesce(trim(m."propertyName"), \'\'), trim(m."value") '
@@ -483,61 +487,127 @@ def _check_extensions(e: Entry, findings: list[Finding]) -> None:
 # ---------------------------------------------------------------------------------------- reading
 
 
-def _read_entry(cur: duckdb.DuckDBPyConnection, e: Entry, findings: list[Finding]) -> None:
-    """Read a file into its raw table; the shared reader explains any row it cannot take."""
-    if not _read_padded(cur, e, findings):
-        cur.execute(f"DROP TABLE IF EXISTS {e.table}")
-        e.rows = read_text_table(cur, e.file, e.table, e.header.names, e.header)
+def _has_quote(path: Path) -> bool:
+    """True when the file holds a double quote anywhere (only then may a value span lines)."""
+    with path.open("rb") as fh:
+        return any(b'"' in chunk for chunk in iter(lambda: fh.read(1 << 24), b""))
 
 
-def _read_padded(cur: duckdb.DuckDBPyConnection, e: Entry, findings: list[Finding]) -> bool:
-    """Read with one spare column, to see rows with an extra trailing field.
+def _csv_options(f: InputFile, names: list[str]) -> tuple[str, list[Any]]:
+    spec = "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for n in names) + "}"
+    # DuckDB's parallel reader refuses null_padding when a quoted value spans lines; a file
+    # without any quote cannot have one.
+    parallel = "false" if _has_quote(f.path) else "true"
+    return (f"auto_detect=false, header=true, delim=?, quote='\"', escape='\"', columns={spec}, "
+            f"null_padding=true, nullstr=?, parallel={parallel}"), [str(f.path)]
 
-    DuckDB's reader silently drops empty trailing fields beyond the header, so the file is read
-    with a spare column, ``null_padding`` and a ``nullstr`` that never occurs: an extra empty
-    field reads as '' in the spare column, a missing field as NULL. Rows whose extra field is empty
-    are findings; anything else (a short row, a filled extra field, a reader error) returns False
-    so that ``read_text_table`` reports it with its line and field.
+
+def read_file(cur: duckdb.DuckDBPyConnection, f: InputFile, header: Header, table: str,
+              findings: list[Finding]) -> int:
+    """Read a CSV file into ``table`` (VARCHAR columns named as in the header, empty -> NULL).
+
+    DuckDB's reader silently drops empty fields beyond the header, so the file is read with one
+    spare column, ``null_padding`` and a ``nullstr`` that never occurs: an extra empty field reads
+    as '' in the spare column (a ``ragged_row`` finding), a missing field as NULL. Rows the reader
+    rejects, short rows and rows with a filled extra field refuse the load, located by line.
+    Rejected rows are stored, not raised: an error inside the load transaction would abort it.
     """
-    names = list(e.header.names)
-    spec = "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for n in names + [PAD]) + "}"
+    names = list(header.names)
+    options, params = _csv_options(f, names + [PAD])
     cols = ", ".join(f"NULLIF({q(n)}, '') AS {q(n)}" for n in names)
-    for parallel in (True, False):
-        sql = (f"CREATE TABLE {e.table} AS SELECT {cols}, {q(names[-1])} IS NULL AS wb_short, "
-               f"{PAD} FROM read_csv(?, auto_detect=false, header=true, delim=?, quote='\"', "
-               f"escape='\"', columns={spec}, null_padding=true, nullstr=?, parallel={parallel})")
-        try:
-            cur.execute(sql, [str(e.file.path), e.header.delimiter, _NO_NULL])
-            break
-        except duckdb.Error as exc:
-            if not parallel or "parallel=false" not in str(exc):
-                return False
-    row = cur.execute(f"SELECT count(*) FILTER (WHERE wb_short), count(*) FILTER (WHERE {PAD} <> ''), "
-                      f"count(*) FILTER (WHERE {PAD} = ''), count(*) FROM {e.table}").fetchone()
-    short, filled, extra, total = row if row else (0, 0, 0, 0)
-    if short or filled:
-        return False
-    if extra:
-        _ragged_findings(cur, e, int(extra), findings)
-    cur.execute(f"ALTER TABLE {e.table} DROP COLUMN wb_short")
-    cur.execute(f"ALTER TABLE {e.table} DROP COLUMN {PAD}")
-    e.rows = int(total)
-    return True
+    cur.execute("DROP TABLE IF EXISTS temp.wb_or_rejects")
+    cur.execute("DROP TABLE IF EXISTS temp.wb_or_reject_scans")
+    try:
+        cur.execute(
+            f"CREATE TABLE {table} AS SELECT {cols}, {q(names[-1])} IS NULL AS wb_short, {PAD} "
+            f"FROM read_csv(?, {options}, store_rejects=true, rejects_table='wb_or_rejects', "
+            "rejects_scan='wb_or_reject_scans', rejects_limit=1000)",
+            [*params, header.delimiter, _NO_NULL])
+    except duckdb.Error as exc:
+        raise InputError.one(f"the file cannot be read as CSV: {str(exc).splitlines()[0]}",
+                             file=f.name, hint="check that it is a complete CSV export") from exc
+    problems = _rejected(cur, f, header) or _misshapen(cur, f, header, table)
+    if problems:
+        raise InputError(problems)
+    _ragged_findings(cur, f, header, table, findings)
+    cur.execute(f"ALTER TABLE {table} DROP COLUMN wb_short")
+    cur.execute(f"ALTER TABLE {table} DROP COLUMN {PAD}")
+    row = cur.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
 
 
-def _ragged_findings(cur: duckdb.DuckDBPyConnection, e: Entry, extra: int,
+def _rejected(cur: duckdb.DuckDBPyConnection, f: InputFile, header: Header) -> list[Problem]:
+    rows = cur.execute(
+        "SELECT line, column_name, error_type, csv_line FROM temp.wb_or_rejects ORDER BY line "
+        "LIMIT ?", [MAX_PROBLEMS]).fetchall()
+    return [reject_problem(f, header.names, header, *r) for r in rows]
+
+
+def _misshapen(cur: duckdb.DuckDBPyConnection, f: InputFile, header: Header,
+               table: str) -> list[Problem]:
+    """Rows with too few fields, or with an extra field that is not empty."""
+    n = len(header.names)
+    rows = cur.execute(
+        f"SELECT {line_of('t', table)} AS line, t.wb_short FROM {table} t "
+        f"WHERE t.wb_short OR t.{PAD} <> '' ORDER BY line LIMIT ?", [MAX_PROBLEMS]).fetchall()
+    if not rows:
+        return []
+    short_lines = [int(line) for line, short in rows if short]
+    missing = _first_missing(cur, f, header, short_lines)
+    unclosed = short_lines[-1] if short_lines and _quote_count(f.path) % 2 else None
+    return [
+        Problem("a quoted value is never closed", file=f.name, line=line, field=missing[line],
+                hint="the file is probably truncated; re-export it") if line == unclosed else
+        Problem(f"row ends early: field {missing[line]} and after are missing (header has {n})",
+                file=f.name, line=line, field=missing[line],
+                hint="the file may be truncated or a value holds an unquoted line break; "
+                "re-export it") if short else
+        Problem(f"row has more than {n} fields (the header has {n})", file=f.name, line=line,
+                hint="a value probably contains an unquoted comma; quote it or re-export")
+        for line, short in ((int(x), s) for x, s in rows)
+    ]
+
+
+def _quote_count(path: Path) -> int:
+    with path.open("rb") as fh:
+        return sum(chunk.count(b'"') for chunk in iter(lambda: fh.read(1 << 24), b""))
+
+
+def _first_missing(cur: duckdb.DuckDBPyConnection, f: InputFile, header: Header,
+                   lines: list[int]) -> dict[int, str]:
+    """The first missing field of short rows (error path: the file is read again, unchanged)."""
+    if not lines:
+        return {}
+    names = list(header.names)
+    options, params = _csv_options(f, names)
+    t = "temp.wb_or_short"
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE wb_or_short AS SELECT * FROM read_csv(?, {options})",
+                [*params, header.delimiter, _NO_NULL])
+    nulls = ", ".join(f"s.{q(n)} IS NULL" for n in names)
+    found = dict(cur.execute(
+        f"SELECT {line_of('s', t)} AS line, list_position([{nulls}], true) FROM {t} s "
+        f"WHERE list_contains(?, line)", [lines]).fetchall())
+    cur.execute(f"DROP TABLE {t}")
+    return {line: names[int(found[line]) - 1] if found.get(line) else names[-1] for line in lines}
+
+
+def _ragged_findings(cur: duckdb.DuckDBPyConnection, f: InputFile, header: Header, table: str,
                      findings: list[Finding]) -> None:
+    row = cur.execute(f"SELECT count(*) FROM {table} WHERE {PAD} = ''").fetchone()
+    extra = int(row[0]) if row else 0
+    if not extra:
+        return
     lines = cur.execute(
-        f"SELECT {line_of('p', e.table)} AS line, trim(p.\"sourcedId\") FROM {e.table} p "
+        f"SELECT {line_of('p', table)} AS line, trim(p.\"{header.names[0]}\") FROM {table} p "
         f"WHERE p.{PAD} = '' ORDER BY line LIMIT ?", [ROW_FINDINGS_CAP]).fetchall()
-    n = len(e.header.names)
+    n = len(header.names)
     for line, sid in lines:
         findings.append(Finding(
             "ragged_row", f"the row has more fields than the header's {n}; the extra trailing "
-            "field is empty and was dropped", file=e.file.name, line=int(line), record_id=sid))
+            "field is empty and was dropped", file=f.name, line=int(line), record_id=sid))
     if extra > len(lines):
         findings.append(Finding("ragged_row", f"and {extra - len(lines)} more row(s) with an "
-                                "empty extra trailing field", file=e.file.name))
+                                "empty extra trailing field", file=f.name))
 
 
 def _base(e: Entry) -> str:
@@ -692,7 +762,7 @@ def _read_all(cur: duckdb.DuckDBPyConnection, entries: list[Entry], raw: RawLoad
     for e in entries:
         say(f"Reading {e.file.name}")
         try:
-            _read_entry(cur, e, raw.findings)
+            e.rows = read_file(cur, e.file, e.header, e.table, raw.findings)
         except InputError as exc:
             if e.mapped:
                 raise
