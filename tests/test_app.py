@@ -227,16 +227,8 @@ def _ragged_line_3(rows: list[list[str]]) -> list[list[str]]:
     ("change", "fragments"),
     [
         (_without_dcid, ["**Students.csv, line 1, field Students.dcid**", "no dcid column"]),
-        pytest.param(
-            _ragged_line_3, ["**Students.csv, line 3**", "row has 13 fields, the header has 12",
-                             "unquoted delimiter"],
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="core regression since c9e5d40: files._locate re-reads the file on the "
-                "load's cursor after the failed strict read has aborted the load transaction, so "
-                "a ragged row raises duckdb TransactionException instead of a located InputError",
-            ),
-        ),
+        (_ragged_line_3, ["**Students.csv, line 3**", "row has 13 fields, the header has 12",
+                          "unquoted delimiter"]),
     ],
     ids=["missing-dcid", "ragged-row"],
 )

@@ -220,30 +220,34 @@ def read_text_table(
         cur.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, {options})",
                     [str(f.path), header.delimiter])
     except duckdb.Error as exc:
-        raise _locate(cur, f, columns, header, options, exc) from exc
+        raise _locate(f, columns, header, options, exc) from exc
     row = cur.execute(f"SELECT count(*) FROM {table}").fetchone()
     return int(row[0]) if row else 0
 
 
 def _locate(
-    cur: duckdb.DuckDBPyConnection, f: InputFile, columns: list[str], header: Header, options: str,
-    exc: duckdb.Error,
+    f: InputFile, columns: list[str], header: Header, options: str, exc: duckdb.Error
 ) -> InputError:
-    """Read the file again, collecting every rejected row, to say where and what is wrong."""
-    cur.execute("DROP TABLE IF EXISTS temp.wb_rejects")
-    cur.execute("DROP TABLE IF EXISTS temp.wb_reject_scans")
+    """Read the file again, collecting every rejected row, to say where and what is wrong.
+
+    The failed read has aborted the load's transaction, so this runs on a private in-memory
+    database.
+    """
+    scratch = duckdb.connect()
     try:
-        cur.execute(
+        scratch.execute(
             f"SELECT count(*) FROM read_csv(?, {options}, store_rejects=true, "
             "rejects_table='wb_rejects', rejects_scan='wb_reject_scans', rejects_limit=1000)",
             [str(f.path), header.delimiter],
         ).fetchall()
-        rejects = cur.execute(
-            "SELECT line, column_name, error_type, csv_line FROM temp.wb_rejects ORDER BY line LIMIT ?",
+        rejects = scratch.execute(
+            "SELECT line, column_name, error_type, csv_line FROM wb_rejects ORDER BY line LIMIT ?",
             [MAX_REPORTED + 1],
         ).fetchall()
     except duckdb.Error:
         rejects = []
+    finally:
+        scratch.close()
     if rejects:
         return InputError([_reject_problem(f, columns, header, *r) for r in rejects])
     return InputError.one(
