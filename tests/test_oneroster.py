@@ -505,6 +505,16 @@ DEVIATIONS: dict[str, Deviation] = {
     "file name in the wrong case": Deviation(
         lambda p: p.update(Orgs=p.pop("orgs")), "file_name_case", "Orgs.csv", None, None,
         then=_check(lambda ws: len(ids(ws, "school")) == 3)),
+    "gradebook file": Deviation(
+        lambda p: (p.update(categories=[["sourcedId", "status", "dateLastModified", "title"],
+                                        ["CAT1", "", "", "Homework"]]),
+                   set_manifest(p, "file.categories", "bulk")),
+        "file_not_rostering", "categories.csv", None, None, "info"),
+    "unreadable extra file with a users header": Deviation(
+        lambda p: p.update({"extra-users": b"".join(raw_lines(p, "users")[:2]) + b"Z9,,,true\n"}),
+        "file_unreadable", "extra-users.csv", None, None, words=("row ends early",),
+        then=_check(lambda ws: ws.query("SELECT count(*) FROM stg.student")[0][0] == 2 and not ws.query(
+            "SELECT 1 FROM duckdb_tables() WHERE table_name = 'or__extra-users'"))),
     "implausible age": Deviation(
         lambda p: set_value(p, "demographics", "U1", "birthDate", "1990-03-04"),
         "age_grade_implausible", "demographics.csv", 2, "birthDate", "info", ("unusual for grade 09",)),

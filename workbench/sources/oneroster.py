@@ -17,13 +17,15 @@ Refused (``InputError`` naming file, line and field, with what to do):
 * Two files for the same OneRoster file; an empty (0-byte) file; a header that is not UTF-8.
 * Headers: a required column missing, misspelled or in the wrong case (names are case-sensitive), or
   out of spec order; the message gives the expected order.
-* Rows the CSV reader rejects (ragged rows, a quote never closed, bytes that are not UTF-8), except
-  rows with exactly one extra trailing field that is empty: those are a finding (``ragged_row``).
+* Rows that do not fit the header: too few fields, an extra field that is not empty, a quote never
+  closed, bytes that are not UTF-8 (the hint names Windows-1252 when it fits). Rows whose extra
+  trailing fields are all empty are read, with a ``ragged_row`` finding.
 * A package without a single data row; enrollments without classes.csv or users.csv.
 * An empty key value (sourcedId everywhere; users.role; enrollments.classSourcedId, userSourcedId,
   role) and a sourcedId used twice in one file (the message names the lines).
 
-Findings (rule, severity; ``error`` means the value or record was not loaded):
+Loaded with findings: a package without manifest.csv whose headers are OneRoster 1.1 (every file is
+read as bulk). Findings (rule, severity; ``error`` means the value or record was not loaded):
 
 * package: ``manifest_missing`` (warning: files read as bulk 1.1), ``manifest_version`` (warning),
   ``manifest_entry_missing`` (info), ``manifest_unknown_property`` (info), ``manifest_value_case``
@@ -40,7 +42,7 @@ Findings (rule, severity; ``error`` means the value or record was not loaded):
 * rows (one finding per row, at most ``ROW_FINDINGS_CAP`` per file, field and rule, then a count):
   ``ragged_row`` (warning), ``required_missing`` (error), ``enum_value`` (warning; error for an unknown
   users.role: the user is not loaded; a value differing only in case is read as the spec value),
-  ``bool_value``, ``date_format`` (warning when readable, e.g. a time part; error otherwise),
+  ``bool_value`` (warning for ``TRUE``/``False``, read as the boolean; error otherwise), ``date_format`` (warning when readable, e.g. a time part; error otherwise),
   ``datetime_format`` (warning), ``year_format`` (error), ``grade_value`` (warning),
   ``userids_format`` (warning), ``status_value`` (warning), ``bulk_delta_fields`` (warning: bulk rows
   must leave status and dateLastModified blank), ``deleted_row`` (warning: status tobedeleted, not
@@ -56,6 +58,7 @@ or a blank line shifts the count for the rows after it.
 from __future__ import annotations
 
 import difflib
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -208,8 +211,8 @@ def _sds_signs(inv: Inventory, headers: dict[str, Header]) -> list[Problem]:
              for f in inv.unknown if _stem(f).lower() in {n.lower() for n in SDS_FILES}]
     for name, header in headers.items():
         file = inv.known[name].name
-        for col in SDS_COLUMNS.get(name, ()):
-            if col in header.names:
+        for col, instead in SDS_COLUMNS.get(name, {}).items():
+            if col in header.names and instead not in header.names:
                 signs.append(Problem(f"{SDS_MESSAGE}: {file} has the SDS column {col}", file=file,
                                      line=1, field=col))
         minimal = SDS_MINIMAL_HEADERS.get(name)
@@ -227,7 +230,7 @@ def _v10_signs(inv: Inventory, headers: dict[str, Header], manifest: Manifest) -
     for name, header in headers.items():
         file = inv.known[name].name
         for old, new in V10_COLUMNS.get(name, {}).items():
-            if old in header.names:
+            if old in header.names and new not in header.names:
                 signs.append(Problem(f"{V10_MESSAGE}: {file} has the 1.0 column {old} (1.1 has {new})",
                                      file=file, line=1, field=old))
         missing = V10_MISSING.get(name)
@@ -383,7 +386,8 @@ def _plan(
 
 def _checked_only(inv: Inventory, source: str, findings: list[Finding]) -> list[Entry]:
     """Files with another name: ignored, but checked when their header is a OneRoster layout."""
-    entries = []
+    entries: list[Entry] = []
+    used = {n.lower() for n in (*SPECS, MANIFEST)}
     for f in inv.unknown:
         try:
             header = read_header(f)
@@ -399,7 +403,11 @@ def _checked_only(inv: Inventory, source: str, findings: list[Finding]) -> list[
             "file_unknown", f"{f.name} is not a OneRoster 1.1 file name; it has the "
             f"{spec.file_name} header, so it is checked but not loaded (rename it to "
             f"{spec.file_name} to load it)", "warning", file=f.name))
-        entries.append(Entry(spec, f, header, raw_table(source, _stem(f)), mapped=False))  # type: ignore[arg-type]
+        name = re.sub(r"[^a-z0-9_.-]", "_", _stem(f).lower())
+        while name in used:
+            name += "_"
+        used.add(name)
+        entries.append(Entry(spec, f, header, raw_table(source, name), mapped=False))  # type: ignore[arg-type]
     return entries
 
 
@@ -766,6 +774,10 @@ def _read_all(cur: duckdb.DuckDBPyConnection, entries: list[Entry], raw: RawLoad
         except InputError as exc:
             if e.mapped:
                 raise
+            try:  # a file that is only checked does not stop the load
+                cur.execute(f"DROP TABLE IF EXISTS {e.table}")
+            except duckdb.Error:
+                raise exc from None  # the reader itself failed: the transaction is lost
             raw.findings.append(Finding("file_unreadable", f"{e.file.name} cannot be read, so it "
                                         f"is not checked: {exc.problems[0].render()}",
                                         file=e.file.name))

@@ -192,18 +192,20 @@ NEEDS = {"enrollments": ("classes", "users")}
 
 # Microsoft School Data Sync v2/v2.1 (OneRoster-like file names, different columns).
 SDS_FILES = ("roles", "relationships", "userFlags")
+# file -> {SDS column: the OneRoster 1.1 column it stands in for}; a sign only without the latter.
 SDS_COLUMNS = {
-    "users": ("activeDirectoryMatchId",),
-    "classes": ("sessionSourcedIds",),
-    "courses": ("subject", "code"),
-    "demographics": ("ethnicityCodes", "raceCodes"),
+    "users": {"activeDirectoryMatchId": "enabledUser"},
+    "classes": {"sessionSourcedIds": "termSourcedIds"},
+    "courses": {"subject": "subjects", "code": "courseCode"},
+    "demographics": {"ethnicityCodes": "hispanicOrLatinoEthnicity", "raceCodes": "white"},
 }
 SDS_MINIMAL_HEADERS = {
     "classes": ("sourcedId", "orgSourcedId", "title"),
     "enrollments": ("classSourcedId", "userSourcedId", "role"),
 }
 
-# OneRoster 1.0 columns that 1.1 renamed or dropped: file -> {1.0 column: what 1.1 has instead}.
+# OneRoster 1.0 columns that 1.1 renamed: file -> {1.0 column: its 1.1 name}; a sign only
+# when the 1.1 column is absent.
 V10_COLUMNS = {
     "classes": {"termSourcedId": "termSourcedIds", "grade": "grades"},
     "courses": {"schoolYearId": "schoolYearSourcedId", "grade": "grades"},
