@@ -249,7 +249,7 @@ def _locate(
     finally:
         scratch.close()
     if rejects:
-        return InputError([_reject_problem(f, columns, header, *r) for r in rejects])
+        return InputError([reject_problem(f, columns, header, *r) for r in rejects])
     return InputError.one(
         f"the file cannot be read as delimited text: {str(exc).splitlines()[0]}",
         file=f.name,
@@ -257,7 +257,7 @@ def _locate(
     )
 
 
-def _reject_problem(
+def reject_problem(
     f: InputFile, columns: list[str], header: Header, line: int, column: str | None,
     error_type: str, csv_line: str | None,
 ) -> Problem:

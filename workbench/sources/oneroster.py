@@ -69,9 +69,12 @@ import duckdb
 
 from workbench.errors import InputError, Problem
 from workbench.sources.base import Finding, RawLoad, line_of, raw_table
-from workbench.sources.files import Header, InputFile, InputPackage, read_header
 from workbench.sources.files import (
-    _reject_problem as reject_problem,  # same wording as other sources
+    Header,
+    InputFile,
+    InputPackage,
+    read_header,
+    reject_problem,  # same wording as other sources
 )
 from workbench.sources.oneroster_spec import (
     ALL_FILES,
