@@ -159,10 +159,10 @@ def _student_sql(cur: duckdb.DuckDBPyConnection, source: str, t: dict[str, str])
       JOIN {t['emailaddress']} e ON trim(e.emailaddressid) = trim(pea.emailaddressid)
       GROUP BY 1),
     race AS (
-      SELECT trim(studentid) AS studentid,
-             list(DISTINCT CASE upper(trim(racecd)) {race_case} END ORDER BY 1)
-               FILTER (WHERE upper(trim(racecd)) IN {tuple(RACES)}) AS races
-      FROM {t['studentrace']} GROUP BY 1)
+      SELECT studentid, list(DISTINCT race ORDER BY race) AS races
+      FROM (SELECT trim(studentid) AS studentid, CASE upper(trim(racecd)) {race_case} END AS race
+            FROM {t['studentrace']})
+      WHERE race IS NOT NULL GROUP BY 1)
     SELECT $prefix || 'S' || trim(s.dcid), $source, 'S' || trim(s.dcid), $load_id,
            wb_text(s.first_name), wb_text(s.middle_name), wb_text(s.last_name),
            wb_text(s.student_web_id), wb_text(s.student_number), wb_text(s.state_studentnumber),

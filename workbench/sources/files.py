@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import shutil
 import tempfile
 import zipfile
@@ -139,21 +140,22 @@ def _first_line(f: InputFile) -> bytes:
     return raw.split(b"\n", 1)[0].rstrip(b"\r")
 
 
-def looks_like_cp1252(path: Path) -> bool:
-    """True when the bytes are not UTF-8 but decode as Windows-1252."""
+def encoding_hint(path: Path) -> str:
+    """Advice for a file that is not valid UTF-8, naming the first offending byte."""
     with path.open("rb") as fh:
-        data = fh.read(1 << 22)
+        data = fh.read(1 << 24)
     try:
         data.decode("utf-8")
-        return False
+        return "re-export the file as UTF-8"
     except UnicodeDecodeError as exc:
-        if exc.start > len(data) - 4:  # a multi-byte character cut by the sample
-            return False
+        byte = data[exc.start : exc.start + 1]
     try:
-        data.decode("cp1252")
-        return True
+        char = byte.decode("cp1252")
     except UnicodeDecodeError:
-        return False
+        return "re-export the file as UTF-8"
+    return (f"byte 0x{byte.hex().upper()} is {char!r} in Windows-1252: the file, or part of it, was "
+            "saved as Windows-1252; re-export it as UTF-8 (or convert it with "
+            "iconv -f cp1252 -t utf-8)")
 
 
 def read_header(f: InputFile) -> Header:
@@ -166,10 +168,8 @@ def read_header(f: InputFile) -> Header:
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
-        hint = "re-export it as UTF-8"
-        if looks_like_cp1252(f.path):
-            hint = "it looks like Windows-1252; re-export as UTF-8 (or convert with iconv -f cp1252 -t utf-8)"
-        raise InputError.one("the header is not valid UTF-8", file=f.name, line=1, hint=hint) from exc
+        raise InputError.one("the header is not valid UTF-8", file=f.name, line=1,
+                             hint=encoding_hint(f.path)) from exc
     if not text.strip():
         raise InputError.one(
             "the first line is blank; a header row is required", file=f.name, line=1,
@@ -235,11 +235,12 @@ def _locate(
     """
     scratch = duckdb.connect()
     try:
+        # materialise every column: a count(*) would skip parsing (and checking) the values
         scratch.execute(
-            f"SELECT count(*) FROM read_csv(?, {options}, store_rejects=true, "
+            f"CREATE TABLE scan AS SELECT * FROM read_csv(?, {options}, store_rejects=true, "
             "rejects_table='wb_rejects', rejects_scan='wb_reject_scans', rejects_limit=1000)",
             [str(f.path), header.delimiter],
-        ).fetchall()
+        )
         rejects = scratch.execute(
             "SELECT line, column_name, error_type, csv_line FROM wb_rejects ORDER BY line LIMIT ?",
             [MAX_REPORTED + 1],
@@ -250,9 +251,11 @@ def _locate(
         scratch.close()
     if rejects:
         return InputError([reject_problem(f, columns, header, *r) for r in rejects])
+    line = re.search(r"CSV Error on Line: (\d+)", str(exc))
     return InputError.one(
         f"the file cannot be read as delimited text: {str(exc).splitlines()[0]}",
         file=f.name,
+        line=int(line.group(1)) if line else None,
         hint="check that it is a complete CSV/TSV export",
     )
 
@@ -272,10 +275,8 @@ def reject_problem(
                        file=f.name, line=line, field=label,
                        hint="the file may be truncated or a value holds an unquoted line break; re-export it")
     if error_type == "INVALID ENCODING":
-        hint = "re-export the file as UTF-8"
-        if looks_like_cp1252(f.path):
-            hint = "the file looks like Windows-1252; re-export as UTF-8 (or convert with iconv -f cp1252 -t utf-8)"
-        return Problem("bytes that are not valid UTF-8", file=f.name, line=line, field=label, hint=hint)
+        return Problem("bytes that are not valid UTF-8", file=f.name, line=line, field=label,
+                       hint=encoding_hint(f.path))
     if error_type == "UNQUOTED VALUE":
         return Problem("a quoted value is never closed", file=f.name, line=line, field=label,
                        hint="the file may be truncated; re-export it")
