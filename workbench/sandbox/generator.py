@@ -21,7 +21,7 @@ from workbench.sandbox.enrollments import (
     zero_length_rows,
 )
 from workbench.sandbox.households import build_children, build_households
-from workbench.sandbox.model import District, compact, rng_streams
+from workbench.sandbox.model import District, compact, release_memory, rng_streams
 from workbench.sandbox.persons import add_contact_details, assemble_people
 from workbench.sandbox.schedule import assign_sections, build_requests, scheduled_students
 from workbench.sandbox.schools import build_courses, build_schools, build_terms
@@ -122,10 +122,37 @@ def _people(rng: dict[str, np.random.Generator], d: District, hh: pd.DataFrame) 
     return assemble_people(contacts, st, d.domain), links
 
 
+def _people_defects(rng: dict[str, np.random.Generator], d: District, people: pd.DataFrame,
+                    links: pd.DataFrame, hh: pd.DataFrame, n: int) -> dict[str, list]:
+    """Shared sibling e-mails, bad e-mails, staff who are parents; then the people-based truth."""
+    st = d.tables["Students"]
+    parts: dict[str, list] = {"siblings_shared_email": defects.share_sibling_emails(rng["emails"], people, st)}
+    defects.email_defects(rng["emails"], people, links, st)
+    parts["staff_also_parent"] = defects.staff_parents(rng["emails"], people, links, d.tables["Users"],
+                                                       d.tables["SchoolStaff"], n, hh["phone"].to_numpy())
+    ids = truth.canonical_people(people, links, st)
+    parts["invalid_emails"], parts["missing_emails"] = truth.email_truth(people, ids)
+    parts["duplicate_students"], parts["twins"] = truth.student_pairs(st)
+    parts["duplicate_contacts"] = truth.contact_clusters(people, links)
+    return parts
+
+
+def _meta(d: District, seed: int, students: int) -> dict[str, dict]:
+    return {"generator": {"seed": seed, "students": students, "today": d.today.isoformat()},
+            "school_year": {"year_id": d.year.year_id, "first_day": d.year.first_day.isoformat(),
+                            "last_day": d.year.last_day.isoformat()},
+            "counts": d.counts()}
+
+
 def build_district(students: int = 2000, seed: int = 1, today: dt.date | None = None,
                    progress: Progress | None = None) -> District:
     """The whole district in memory; the same arguments always give the same district."""
-    say = progress or (lambda _msg: None)
+
+    def say(msg: str) -> None:
+        release_memory()
+        if progress:
+            progress(msg)
+
     rng = rng_streams(seed, STAGES)
     d = _district(rng["district"], today or DEFAULT_TODAY)
     schools = build_schools(rng["district"], students, d.number)
@@ -133,9 +160,8 @@ def build_district(students: int = 2000, seed: int = 1, today: dt.date | None = 
                     Courses=build_courses(schools))
     say("households and students")
     hh = build_households(rng["people"], students)
-    kids = build_children(rng["people"], hh, d.year)
-    st = compact(build_students(rng["students"], hh, kids, schools, d.year, d.prev, d.today))
-    del kids
+    st = compact(build_students(rng["students"], hh, build_children(rng["people"], hh, d.year), schools,
+                                d.year, d.prev, d.today))
     parts = defects.mark_student_defects(rng["defects"], st)
     d.tables.update(Students=st, StudentRace=student_races(st))
     say("contacts")
@@ -145,27 +171,14 @@ def build_district(students: int = 2000, seed: int = 1, today: dt.date | None = 
     _staff(rng["staff"], d, slots, students)
     say("section enrolments")
     parts.update(_enrollments(rng["cc"], d, req))
-    say("e-mail defects and staff parents")
-    parts["siblings_shared_email"] = defects.share_sibling_emails(rng["emails"], people, st)
-    defects.email_defects(rng["emails"], people, links, st)
-    parts["staff_also_parent"] = defects.staff_parents(rng["emails"], people, links, d.tables["Users"],
-                                                       d.tables["SchoolStaff"], students, hh["phone"].to_numpy())
-    say("truth")
-    ids = truth.canonical_people(people, links, st)
-    parts["invalid_emails"], parts["missing_emails"] = truth.email_truth(people, ids)
-    parts["duplicate_students"], parts["twins"] = truth.student_pairs(st)
-    parts["duplicate_contacts"] = truth.contact_clusters(people, links)
-    say("extension fields")
+    say("e-mail defects, staff parents and truth")
+    parts.update(_people_defects(rng, d, people, links, hh, students))
+    say("extension fields and contact tables")
     d.tables["StudentCoreFields"] = compact(core_fields(rng["fields"], st, people, links))
     d.tables["U_DEF_EXT_STUDENTS"] = compact(district_fields(rng["fields"], st))
-    say("contact tables")
     _contact_tables(rng["fields"], d, people, links)
     del people, links
     for name in ("Users", "SchoolStaff", "Sections", "Schools", "Courses"):
         compact(d.tables[name])
-    meta = {"generator": {"seed": seed, "students": students, "today": d.today.isoformat()},
-            "school_year": {"year_id": d.year.year_id, "first_day": d.year.first_day.isoformat(),
-                            "last_day": d.year.last_day.isoformat()},
-            "counts": d.counts()}
-    d.truth = truth.build_truth(meta, parts)
+    d.truth = truth.build_truth(_meta(d, seed, students), parts)
     return d

@@ -43,7 +43,7 @@ def personal_emails(rng: np.random.Generator, first: np.ndarray, last: np.ndarra
 
 
 def work_emails(first: np.ndarray, last: np.ndarray, employer: np.ndarray) -> np.ndarray:
-    domain = cat(np.asarray([slug(e)[:14] for e in employer], dtype=object), ".example.com")
+    domain = cat(np.asarray([slug(" ".join(e.split()[:2])) for e in employer], dtype=object), ".example.com")
     return unique_values(cat(slugs(first), ".", slugs(last), "@", domain))
 
 
@@ -125,11 +125,13 @@ def student_people(students: pd.DataFrame, domain: str) -> pd.DataFrame:
     })
 
 
-def _stack(a: pd.DataFrame, b: pd.DataFrame, extra: dict[str, np.ndarray]) -> pd.DataFrame:
+def _stack(a: pd.DataFrame, b: pd.DataFrame, extra: dict[str, np.ndarray], skip: tuple[str, ...]) -> pd.DataFrame:
     """Rows of ``a`` then ``b``, column by column (columns missing on one side: None / 0 / False),
-    plus the ``extra`` columns given for all rows."""
+    plus the ``extra`` columns given for all rows; ``skip`` columns are left out."""
     out = {}
     for col in dict.fromkeys([*a.columns, *b.columns]):
+        if col in skip:
+            continue
         parts = [f[col].to_numpy() if col in f else None for f in (a, b)]
         like = next(p for p in parts if p is not None)
         fill = None if like.dtype == object else like.dtype.type(0)
@@ -155,7 +157,6 @@ def assemble_people(contacts: pd.DataFrame, students: pd.DataFrame, domain: str)
     pid = np.empty(len(late), dtype=np.int64)
     pid[order] = 1 + idx
     students["Person_ID"] = pid[n:]
-    keep = [c for c in contacts.columns if c not in ("group", "female")]
     student = np.r_[np.full(n, -1), np.arange(len(students))]
-    return _stack(contacts[keep], s.drop(columns=["student"]),
-                  {"gender": gender, "student": student, "person_id": pid, "locked": np.zeros(len(late), dtype=bool)})
+    extra = {"gender": gender, "student": student, "person_id": pid, "locked": np.zeros(len(late), dtype=bool)}
+    return _stack(contacts, s, extra, skip=("group", "female", "student"))

@@ -14,7 +14,6 @@ from workbench.sandbox.text import cat, phones
 GRADUATED_SCHOOL = 999999
 LEVEL_SHARE = {ELEMENTARY: 0.55, MIDDLE: 0.20, HIGH: 0.25}
 LEVEL_SUFFIX = {ELEMENTARY: "Elementary School", MIDDLE: "Middle School", HIGH: "High School"}
-LEVEL_ABBR = {ELEMENTARY: "ES", MIDDLE: "MS", HIGH: "HS"}
 
 
 def level_counts(students: int) -> dict[int, int]:
@@ -33,6 +32,20 @@ def _school_names(n: int, level: int, start: int) -> list[str]:
         cycle = i // (len(stems) * len(places.SCHOOL_PREFIXES))
         name = f"{prefix}{stems[i % len(stems)]} {LEVEL_SUFFIX[level]}"
         out.append(name if cycle == 0 else f"{name} {cycle + 1}")
+    return out
+
+
+def _abbreviations(names: list[str]) -> list[str]:
+    """``MVES`` for Mountain View Elementary School; a number is added when two would clash."""
+    out, seen = [], set()
+    for name in names:
+        base = "".join(w[0] for w in name.split() if w[0].isalpha()).upper()
+        abbr, k = base, 1
+        while abbr in seen:
+            k += 1
+            abbr = f"{base}{k}"
+        seen.add(abbr)
+        out.append(abbr)
     return out
 
 
@@ -59,7 +72,7 @@ def build_schools(rng: np.random.Generator, students: int, district_number: str)
         "DCID": 101 + np.arange(n) * 3,
         "School_Number": number,
         "Name": names,
-        "Abbreviation": [f"{nm.split()[0][:4].upper()}{LEVEL_ABBR[lv]}{i}" for i, (nm, lv) in enumerate(zip(names, levels, strict=True))],
+        "Abbreviation": _abbreviations(names),
         "Low_Grade": [LEVEL_GRADES[lv][0] if lv != ELEMENTARY or i % 3 == 0 else 0 for i, lv in enumerate(levels)],
         "High_Grade": [LEVEL_GRADES[lv][-1] for lv in levels],
         "Principal": None, "PrincipalEmail": None, "PrincipalPhone": phone,

@@ -55,7 +55,7 @@ def canonical_people(people: pd.DataFrame, links: pd.DataFrame, st: pd.DataFrame
 
 def email_truth(people: pd.DataFrame, ids: pd.Series) -> tuple[list[dict[str, str]], list[str]]:
     """Invalid and missing primary e-mails (the primary is the first address a person has)."""
-    p = people.loc[ids.index]
+    p = people.loc[ids.index, ["email", "email2"]]
     primary = p["email"].where(p["email"].notna(), p["email2"])
     missing = primary.isna() | (primary == "")
     bad = ~missing & ~primary.fillna("").str.match(VALID_EMAIL.pattern)
