@@ -52,6 +52,7 @@ def _elementary() -> list[CourseSpec]:
             CourseSpec(f"RD{c}", f"Reading {lab}", "Elementary", "Y", g),
             CourseSpec(f"MA{c}", f"Math {lab}", "Elementary", "Y", g),
             CourseSpec(f"SC{c}", f"Science {lab}", "Elementary", "Y", g),
+            CourseSpec(f"SS{c}", f"Social Studies {lab}", "Elementary", "Y", g),
         ]
     specials = [("ELPE", "Elementary PE", "Y"), ("ELART", "Elementary Art", "S"),
                 ("ELMUS", "Elementary Music", "S"), ("ELSTEM", "STEM Lab", "S"),
@@ -161,7 +162,7 @@ def _middle_slots(grade: int) -> list[list[Option]]:
 def _elementary_slots(grade: int) -> list[list[Option]]:
     c = grade_code(grade)
     return [[("Y", (f"HR{c}",), 1.0)], [("Y", (f"RD{c}",), 1.0)], [("Y", (f"MA{c}",), 1.0)],
-            [("Y", (f"SC{c}",), 1.0)], [("Y", ("ELPE",), 1.0)], [("P", ("ELART", "ELMUS"), 1.0)],
+            [("Y", (f"SC{c}",), 1.0)], [("Y", (f"SS{c}",), 1.0)], [("Y", ("ELPE",), 1.0)], [("P", ("ELART", "ELMUS"), 1.0)],
             [("P", ("ELSTEM", "ELLIB"), 1.0)]]
 
 

@@ -21,7 +21,7 @@ from workbench.sandbox.students import ACTIVE, TRANSFERRED, level_of
 GROUP_SIZE = 24
 SECTION_CAP = 30
 PERIODS = 8  # periods in a secondary school day (the number of slots)
-ELEMENTARY_SLOTS = 4  # homeroom, reading, math, science: the homeroom teacher's periods
+ELEMENTARY_SLOTS = 5  # homeroom, reading, math, science, social studies: the homeroom teacher's
 DAILY = -1
 
 
@@ -91,7 +91,7 @@ def homeroom_groups(rng: np.random.Generator, sched: pd.DataFrame) -> pd.DataFra
 
 
 def _elementary_periods(req: pd.DataFrame, ordinal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Homeroom periods 1-4 daily; specials once a week, at a period and day set by the group."""
+    """Homeroom periods 1-5 daily; specials once a week, at a period and day set by the group."""
     slot = req["slot"].to_numpy()
     special = slot >= ELEMENTARY_SLOTS
     period = np.where(special, 1 + ELEMENTARY_SLOTS + (ordinal + slot - ELEMENTARY_SLOTS) % 4, slot + 1)

@@ -1,9 +1,10 @@
 """``Sections`` from the section keys of the requests, and the teacher slot that teaches each one.
 
 A *teacher slot* is one teacher at one school (a future ``SchoolStaff`` row). Elementary homeroom
-teachers teach their group's homeroom, reading, math and science; each specials teacher takes
-four groups, in four different periods. In middle and high schools the sections of a department
-are dealt to its teachers period by period, so nobody teaches two sections at the same time.
+teachers teach their group's homeroom, reading, math, science and social studies; a specials
+teacher takes twenty groups, each at its own period and weekday. In middle and high schools the
+sections of a department are dealt to its teachers period by period, so nobody teaches two
+sections at the same time.
 """
 
 from __future__ import annotations

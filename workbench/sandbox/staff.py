@@ -45,7 +45,7 @@ def _teacher_users(rng: np.random.Generator, slots: pd.DataFrame) -> np.ndarray:
     half = n // 2
     user = np.arange(n)
     school = slots["school"].to_numpy()
-    i = np.flatnonzero(rng.random(half) < TWO_SCHOOL_SHARE)
+    i = np.flatnonzero(rng.random(half) < 2 * TWO_SCHOOL_SHARE / (1 + TWO_SCHOOL_SHARE))
     j = i + half
     ok = school[i] != school[j]
     user[j[ok]] = i[ok]
