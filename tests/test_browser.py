@@ -1,5 +1,8 @@
 """The whole flow once in a real browser: Home, Load a second source by path, Home again.
 
+The workspace is the demo district (the sandbox generator, ~300 students, loaded as 'sis'); the
+second source is another generated district loaded as 'district2' with the ID prefix 'd2-'.
+
 Starts ``streamlit run app.py`` on a free port with an isolated HOME, and drives Debian's
 Chromium through Playwright (never ``playwright install``). Screenshots land in tmp_path.
 """
@@ -21,7 +24,9 @@ import pytest
 
 import ui
 import workbench as wb
-from tests.conftest import workspace_status_of, write_extract
+from tests.conftest import workspace_status_of
+from workbench.cli import build_demo_workspace
+from workbench.sandbox import generate_district
 
 pytestmark = pytest.mark.browser
 
@@ -81,11 +86,6 @@ def expected_after_load(extract: Path, tmp_path: Path, **load: Any) -> dict[str,
         return wb.load_path(ws, extract, **load).counts
 
 
-def build_workspace(path: Path, tmp_path: Path) -> None:
-    with wb.init_workspace(path) as ws:
-        wb.load_path(ws, write_extract(tmp_path / "extract1", students=3), source="sis")
-
-
 def metric_value(page: Any, label: str) -> Any:
     tile = page.get_by_test_id("stMetric").filter(
         has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
@@ -109,9 +109,10 @@ def test_home_load_home_in_a_real_browser(tmp_path: Path, isolated_env, chromium
     from playwright.sync_api import expect
 
     workspace = tmp_path / "workspace"
-    build_workspace(workspace, tmp_path)
+    assert build_demo_workspace(workspace, students=300, seed=1, force=False)
     before = workspace_status_of(workspace)["counts"]
-    second = write_extract(tmp_path / "extract2", students=5, school=200)
+    second = tmp_path / "extract2"
+    generate_district(second, students=100, seed=2, fmt="powerschool")
     added = expected_after_load(second, tmp_path, source="district2", id_prefix="d2-")
 
     with streamlit_app(workspace, isolated_env, tmp_path / "streamlit.log") as url:
