@@ -119,7 +119,7 @@ def latest_findings() -> list[dict[str, Any]]:
 
 def load_into_workspace(
     path: str | Path, *, source: str | None, id_prefix: str | None,
-    progress: Callable[[str], None],
+    progress: Callable[[str], None], location: str | None = None,
 ) -> wb.LoadResult:
     """Run ``workbench.load_path`` on the app's workspace; one load at a time per workspace."""
     ws, key, _ = _current()
@@ -128,7 +128,8 @@ def load_into_workspace(
         progress("Waiting for another load of this workspace to finish")
     with guard.lock:
         try:
-            return wb.load_path(ws, path, source=source, id_prefix=id_prefix, progress=progress)
+            return wb.load_path(ws, path, source=source, id_prefix=id_prefix, progress=progress,
+                                location=location)
         finally:
             guard.version += 1
 
@@ -141,4 +142,5 @@ def load_upload(
     with tempfile.TemporaryDirectory(prefix="workbench-upload-") as tmp:
         target = Path(tmp) / (Path(name).name or "upload.zip")
         target.write_bytes(data)
-        return load_into_workspace(target, source=source, id_prefix=id_prefix, progress=progress)
+        return load_into_workspace(target, source=source, id_prefix=id_prefix, progress=progress,
+                                   location=f"upload: {target.name}")

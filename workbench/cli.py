@@ -89,7 +89,8 @@ def build_demo_workspace(workspace: Path, *, students: int, seed: int, force: bo
         extract = Path(tmp) / "extract"
         generate_district(extract, students=students, seed=seed, fmt="powerschool")
         with init_workspace(workspace) as ws:
-            load_path(ws, extract, source="sis")
+            load_path(ws, extract, source="sis",
+                      location=f"sandbox district ({students:,} students, seed {seed})")
     return True
 
 

@@ -111,7 +111,7 @@ def _insert_findings(
 
 def _record(
     cur: duckdb.DuckDBPyConnection, *, load_id: int, source: str, kind: str, prefix: str,
-    pkg: InputPackage, raw: RawLoad, started: datetime, counts: dict[str, int],
+    pkg: InputPackage, raw: RawLoad, started: datetime, counts: dict[str, int], location: str,
 ) -> dict[str, int]:
     """Write the load's metadata; returns the number of findings per rule."""
     now = datetime.now()
@@ -119,12 +119,12 @@ def _record(
     if exists:
         cur.execute(
             "UPDATE meta.source SET kind = ?, id_prefix = ?, location = ?, updated_at = ? WHERE name = ?",
-            [kind, prefix, pkg.location, now, source],
+            [kind, prefix, location, now, source],
         )
     else:
         cur.execute(
             "INSERT INTO meta.source VALUES (?, ?, ?, ?, ?, ?)",
-            [source, kind, prefix, pkg.location, now, now],
+            [source, kind, prefix, location, now, now],
         )
     rules = dict(
         cur.execute(
@@ -134,7 +134,7 @@ def _record(
     )
     cur.execute(
         "INSERT INTO meta.load VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [load_id, source, kind, pkg.location, prefix, started, now, json.dumps(counts),
+        [load_id, source, kind, location, prefix, started, now, json.dumps(counts),
          sum(rules.values())],
     )
     for f in pkg.files:
@@ -154,8 +154,13 @@ def load_path(
     id_prefix: str | None = None,
     kind: str | None = None,
     progress: Progress | None = None,
+    location: str | None = None,
 ) -> LoadResult:
-    """Load a folder, zip or file into the workspace as ``source`` (default: the format's name)."""
+    """Load a folder, zip or file into the workspace as ``source`` (default: the format's name).
+
+    ``id_prefix`` None keeps the source's previous prefix ('' clears it); ``location`` is what the
+    load history shows as the input (default: the path), e.g. the name of an uploaded file.
+    """
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
     started = datetime.now()
@@ -187,6 +192,7 @@ def load_path(
             }
             say("Recording the load")
             rules = _record(cur, load_id=load_id, source=source, kind=kind, prefix=id_prefix,
-                            pkg=pkg, raw=raw, started=started, counts=counts)
+                            pkg=pkg, raw=raw, started=started, counts=counts,
+                            location=location or pkg.location)
     return LoadResult(load_id, source, kind, id_prefix, counts, sum(rules.values()), len(pkg.files),
                       time.perf_counter() - t0, rules)

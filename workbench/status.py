@@ -11,7 +11,8 @@ from .workspace import Workspace
 
 def workspace_status(ws: Workspace) -> dict[str, Any]:
     """Counts per canonical entity (total and per source), the sources and the load history."""
-    by_source: dict[str, dict[str, int]] = {}
+    sources = ws.sources()
+    by_source: dict[str, dict[str, int]] = {s["name"]: dict.fromkeys(ENTITIES, 0) for s in sources}
     totals = dict.fromkeys(ENTITIES, 0)
     for entity in ENTITIES:
         for source, n in ws.query(f'SELECT source, count(*) FROM stg."{entity}" GROUP BY source'):
@@ -32,7 +33,7 @@ def workspace_status(ws: Workspace) -> dict[str, Any]:
         })
     return {
         "workspace": str(ws.root),
-        "sources": ws.sources(),
+        "sources": sources,
         "counts": totals,
         "counts_by_source": by_source,
         "loads": loads,

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from .errors import WorkspaceError
+from .errors import InputError, WorkspaceError
 from .model.schema import ENTITIES, create_table_sql
 
 DB_FILE = "workbench.duckdb"
@@ -139,8 +139,10 @@ def open_workspace(
 
 def check_source_name(name: str) -> str:
     if not SOURCE_NAME.match(name):
-        raise WorkspaceError(
-            f"source name {name!r} is not allowed: use lower-case letters, digits and _, "
-            "starting with a letter (at most 40 characters), e.g. 'sis' or 'staff_directory'."
+        raise InputError.one(
+            f"source name {name!r} is not allowed",
+            field="source",
+            hint="use lower-case letters, digits and _, starting with a letter (at most 40 "
+            "characters), e.g. 'sis' or 'staff_directory'",
         )
     return name
