@@ -59,9 +59,17 @@ def run_workbench(extract: Path, memory_limit: str) -> dict[str, float]:
             "students": result.counts["student"]}
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (VmHWM; ru_maxrss would carry the parent's over exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(kind: str, extract: Path, memory_limit: str) -> None:
     out = (run_baseline if kind == "baseline" else run_workbench)(extract, memory_limit)
-    out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mib"] = peak_rss_mib()
     print(json.dumps(out))
 
 

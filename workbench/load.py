@@ -183,7 +183,10 @@ def load_path(
             for entity in ENTITIES:
                 cur.execute(f'DELETE FROM stg."{entity}" WHERE source = ?', [source])
             findings = list(raw.findings)
+            # raw tables keep file order (it gives line numbers); canonical rows need no order
+            cur.execute("SET preserve_insertion_order = false")
             findings += mapping.build_canonical(cur, source, id_prefix, load_id)
+            cur.execute("RESET preserve_insertion_order")
             _check_unique(cur, source)
             _insert_findings(cur, load_id, source, findings)
             counts = {
