@@ -39,6 +39,18 @@ PERSON_NAME = (
     Column("family_name", "VARCHAR", "last name"),
 )
 
+STAFF = (
+    *PERSON_NAME,
+    Column("username", "VARCHAR", "login"),
+    Column("identifier", "VARCHAR", "teacher or staff number"),
+    Column("state_id", "VARCHAR", "state staff ID"),
+    Column("email", "VARCHAR", "email"),
+    Column("phone", "VARCHAR", "phone"),
+    Column("title", "VARCHAR", "job title"),
+    Column("school_sourced_ids", "VARCHAR[]", "schools the person works at (home school first)"),
+    Column("enabled", "BOOLEAN", "active at one school at least"),
+)
+
 ENTITIES: dict[str, tuple[Column, ...]] = {
     "school": (
         Column("name", "VARCHAR", "organisation name"),
@@ -108,28 +120,8 @@ ENTITIES: dict[str, tuple[Column, ...]] = {
         Column("races", "VARCHAR[]", "OneRoster race names"),
         Column("extensions", "JSON", "extension fields keyed TABLE.field"),
     ),
-    "teacher": (
-        *PERSON_NAME,
-        Column("username", "VARCHAR", "login"),
-        Column("identifier", "VARCHAR", "teacher number"),
-        Column("state_id", "VARCHAR", "state staff ID"),
-        Column("email", "VARCHAR", "email"),
-        Column("phone", "VARCHAR", "phone"),
-        Column("title", "VARCHAR", "job title"),
-        Column("school_sourced_ids", "VARCHAR[]", "schools the person works at (home school first)"),
-        Column("enabled", "BOOLEAN", "active at one school at least"),
-    ),
-    "admin": (
-        *PERSON_NAME,
-        Column("username", "VARCHAR", "login"),
-        Column("identifier", "VARCHAR", "staff number"),
-        Column("state_id", "VARCHAR", "state staff ID"),
-        Column("email", "VARCHAR", "email"),
-        Column("phone", "VARCHAR", "phone"),
-        Column("title", "VARCHAR", "job title"),
-        Column("school_sourced_ids", "VARCHAR[]", "schools the person works at (home school first)"),
-        Column("enabled", "BOOLEAN", "active at one school at least"),
-    ),
+    "teacher": STAFF,
+    "admin": STAFF,
     "contact": (
         *PERSON_NAME,
         Column("role", "VARCHAR", "parent, guardian or relative (OneRoster user role)"),
