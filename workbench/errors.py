@@ -38,6 +38,7 @@ class InputError(WorkbenchError):
     """Input that cannot be loaded. Carries one or more located problems."""
 
     problems: list[Problem] = field(default_factory=list)
+    outcome: str = "Nothing was loaded; the workspace is unchanged."
 
     def __post_init__(self) -> None:
         super().__init__(self.render())
@@ -51,15 +52,17 @@ class InputError(WorkbenchError):
         line: int | None = None,
         field: str | None = None,
         hint: str | None = None,
+        outcome: str = "Nothing was loaded; the workspace is unchanged.",
     ) -> InputError:
-        return cls([Problem(message, file=file, line=line, field=field, hint=hint)])
+        return cls([Problem(message, file=file, line=line, field=field, hint=hint)], outcome)
 
     def render(self, limit: int = 20) -> str:
         lines = [p.render() for p in self.problems[:limit]]
         more = len(self.problems) - limit
         if more > 0:
             lines.append(f"... and {more} more problem(s) of the same kind")
-        lines.append("Nothing was loaded; the workspace is unchanged.")
+        if self.outcome:
+            lines.append(self.outcome)
         return "\n".join(lines)
 
 
