@@ -101,6 +101,65 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    from workbench import rules
+
+    if args.action == "schema":
+        print(json.dumps(rules.config_schema(), indent=2))
+        return EXIT_OK
+    read_only = args.action in ("show", "history", "diff") or (
+        args.action == "validate")
+    with open_workspace(args.workspace, read_only=read_only) as ws:
+        return _config_action(ws, args, rules)
+
+
+def _config_action(ws: Any, args: argparse.Namespace, rules: Any) -> int:
+    action = args.action
+    if action == "show":
+        if args.version:
+            print(rules.get_version(ws, args.version).yaml, end="")
+        else:
+            print(rules.dump_yaml(rules.load_config(ws)), end="")
+    elif action == "validate":
+        if args.file:
+            rules.validate_config(rules.parse_yaml(Path(args.file).read_text(encoding="utf-8"),
+                                                   file=Path(args.file).name),
+                                  file=Path(args.file).name)
+            print(f"{args.file} is valid")
+        else:
+            rules.validate_config(rules.load_config(ws))
+            drift = rules.file_drift(ws)
+            print("the saved configuration is valid")
+            if drift:
+                print("workbench.yaml was edited since the last saved version "
+                      "(`workbench config WORKSPACE save` saves it):\n" + drift, end="")
+    elif action == "save":
+        v = rules.save_file(ws, Path(args.file) if args.file else None, author=args.author,
+                            note=args.note)
+        print(f"saved as version {v.version} by {v.author}")
+        print(v.diff, end="")
+    elif action == "history":
+        versions = rules.history(ws)
+        if args.json:
+            print(json.dumps([{"version": v.version, "author": v.author,
+                               "created_at": v.created_at.isoformat(timespec="seconds"),
+                               "note": v.note, "diff": v.diff} for v in versions], indent=2))
+        else:
+            for v in versions:
+                changed = sum(1 for line in v.diff.splitlines()
+                              if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+                print(f"  v{v.version:<4} {v.created_at:%Y-%m-%d %H:%M:%S}  {v.author:<16} "
+                      f"{changed:>4} line(s) changed  {v.note or ''}")
+            if not versions:
+                print("No saved configuration yet: the defaults apply (`workbench config WORKSPACE show`).")
+    elif action == "diff":
+        print(rules.diff_versions(ws, args.v1, args.v2) or "no difference", end="\n")
+    elif action == "restore":
+        v = rules.restore_version(ws, args.v1, author=args.author)
+        print(f"version {args.v1} restored as version {v.version}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbench", description="Roster Workbench: the data steward's "
                                 "workbench for K-12 rosters.")
@@ -133,6 +192,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("workspace")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_status)
+
+    c = sub.add_parser("config", help="the steward's configuration: show, validate, save, history, "
+                       "diff, restore, schema")
+    c.add_argument("workspace")
+    c.add_argument("action", choices=["show", "validate", "save", "history", "diff", "restore", "schema"])
+    c.add_argument("v1", nargs="?", type=int, help="version (diff, restore)")
+    c.add_argument("v2", nargs="?", type=int, help="second version (diff)")
+    c.add_argument("--version", type=int, help="show this version instead of the current one")
+    c.add_argument("--file", help="a YAML file (validate, save; default: the workspace's workbench.yaml)")
+    c.add_argument("--author", help="who saves (default: $WORKBENCH_AUTHOR or the login name)")
+    c.add_argument("--note", help="why (save)")
+    c.add_argument("--json", action="store_true", help="history as JSON")
+    c.set_defaults(func=cmd_config)
 
     dm = sub.add_parser("demo", help="build the demo workspace (sandbox district, loaded)")
     dm.add_argument("workspace")

@@ -37,6 +37,9 @@ _META_DDL = (
     """CREATE TABLE IF NOT EXISTS meta.load_file (
         load_id BIGINT NOT NULL, file VARCHAR NOT NULL, table_name VARCHAR, sha256 VARCHAR NOT NULL,
         bytes BIGINT NOT NULL, rows BIGINT)""",
+    """CREATE TABLE IF NOT EXISTS meta.config_version (
+        version INTEGER PRIMARY KEY, author VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+        yaml VARCHAR NOT NULL, diff VARCHAR NOT NULL, note VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS dq.load_finding (
         load_id BIGINT NOT NULL, source VARCHAR NOT NULL, file VARCHAR, line BIGINT, field VARCHAR,
         record_id VARCHAR, rule VARCHAR NOT NULL, severity VARCHAR NOT NULL, value VARCHAR,

@@ -28,10 +28,6 @@ from workbench.workspace import Workspace
 CONFIG_FILE = "workbench.yaml"
 NOT_SAVED = "Nothing was saved; the configuration is unchanged."
 
-_DDL = """CREATE TABLE IF NOT EXISTS meta.config_version (
-    version INTEGER PRIMARY KEY, author VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
-    yaml VARCHAR NOT NULL, diff VARCHAR NOT NULL, note VARCHAR)"""
-
 DEFAULT_CONFIG: dict[str, Any] = {
     "format": 1,
     "sources": [],
@@ -67,6 +63,25 @@ class ConfigVersion:
 
 def default_config() -> dict[str, Any]:
     return copy.deepcopy(DEFAULT_CONFIG)
+
+
+_MERGED_SECTIONS = ("schools", "advanced", "linkage", "schedule")
+
+
+def complete_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The configuration with every missing section or setting filled from the defaults.
+
+    Settings sections (schools, advanced, linkage, schedule) are merged key by key; the other
+    sections are taken whole when given. Keys come out in the default order, so saved versions
+    diff cleanly whatever order a hand-edited file used.
+    """
+    out = default_config()
+    for key, value in config.items():
+        if key in _MERGED_SECTIONS and isinstance(value, dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
 
 
 def dump_yaml(config: dict[str, Any]) -> str:
@@ -156,12 +171,11 @@ def validate_config(config: dict[str, Any], *, file: str = CONFIG_FILE) -> dict[
     return config
 
 
-def _ensure(ws: Workspace) -> None:
-    ws.query(_DDL)
-
-
 def history(ws: Workspace) -> list[ConfigVersion]:
-    _ensure(ws)
+    """Every saved version, oldest first (the table is made when a workspace is opened)."""
+    if not ws.query("SELECT 1 FROM duckdb_tables() WHERE schema_name = 'meta' "
+                    "AND table_name = 'config_version'"):
+        return []
     rows = ws.query("SELECT version, author, created_at, yaml, diff, note FROM meta.config_version "
                     "ORDER BY version")
     return [ConfigVersion(*r) for r in rows]
@@ -184,7 +198,7 @@ def get_version(ws: Workspace, version: int) -> ConfigVersion:
 def load_config(ws: Workspace) -> dict[str, Any]:
     """The saved configuration (the default when nothing was saved yet)."""
     latest = current_version(ws)
-    return parse_yaml(latest.yaml) if latest else default_config()
+    return complete_config(parse_yaml(latest.yaml)) if latest else default_config()
 
 
 def diff_text(old: str, new: str, old_label: str, new_label: str) -> str:
@@ -205,6 +219,7 @@ def save_config(
     ws: Workspace, config: dict[str, Any], *, author: str | None = None, note: str | None = None
 ) -> ConfigVersion:
     """Validate and save as a new version (also written to workbench.yaml); unchanged = no version."""
+    config = complete_config(config)
     validate_config(config)
     text = dump_yaml(config)
     latest = current_version(ws)
@@ -216,7 +231,6 @@ def save_config(
     diff = diff_text(old, text, label, f"version {number}")
     now = datetime.now()
     with ws.transaction() as cur:
-        cur.execute(_DDL)
         cur.execute("INSERT INTO meta.config_version VALUES (?, ?, ?, ?, ?, ?)",
                     [number, _author(author), now, text, diff, note])
         _write_file(ws.root / CONFIG_FILE, text)
