@@ -380,3 +380,21 @@ def test_cli_end_to_end_in_a_subprocess(tmp_path: Path) -> None:
     assert status["counts"]["student"] == len(csv_lines(district / "Students.csv")) - 1
     bad = subprocess.run([*run, "load", str(root), str(tmp_path / "missing")], capture_output=True, text=True)
     assert bad.returncode == 2 and "does not exist" in bad.stderr
+
+
+def test_a_school_missing_from_a_reload_is_flagged(tmp_path: Path, district: Path, extract: Path) -> None:
+    import csv
+
+    root = tmp_path / "ws"
+    with wb.init_workspace(root) as ws:
+        wb.load_path(ws, district, source="sis")
+        rows = list(csv.reader((extract / "Schools.csv").open()))
+        gone = rows.pop(1)  # the first school vanishes from the next extract
+        with (extract / "Schools.csv").open("w", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(rows)
+        result = wb.load_path(ws, extract, source="sis")
+        found = ws.query("SELECT record_id, severity, message FROM dq.load_finding "
+                         "WHERE rule = 'school_missing_from_load' AND load_id = ?", [result.load_id])
+    number = gone[header_index(extract / "Schools.csv", "school_number")]
+    assert [(r[0], r[1]) for r in found] == [(number, "error")]
+    assert "student(s)" in found[0][2]

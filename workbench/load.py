@@ -89,6 +89,31 @@ def _check_unique(cur: duckdb.DuckDBPyConnection, source: str) -> None:
         )
 
 
+def _remember_schools(cur: duckdb.DuckDBPyConnection, source: str) -> None:
+    """The source's schools and their student counts before this load replaces them."""
+    cur.execute("""
+        CREATE OR REPLACE TEMP TABLE wb_previous_schools AS
+        SELECT sc.sourced_id, sc.name, count(st.sourced_id) AS students
+        FROM stg.school sc LEFT JOIN stg.student st
+          ON st.source = sc.source AND st.school_sourced_id = sc.sourced_id
+        WHERE sc.source = ? AND sc.org_type = 'school' GROUP BY ALL""", [source])
+
+
+def _vanished_schools(cur: duckdb.DuckDBPyConnection, source: str) -> list[Finding]:
+    """A school the previous load had and this one lacks: the classic cause of mass deletes."""
+    rows = cur.execute("""
+        SELECT p.sourced_id, p.name, p.students FROM wb_previous_schools p
+        WHERE p.sourced_id NOT IN (SELECT sourced_id FROM stg.school WHERE source = ?)
+        ORDER BY p.sourced_id""", [source]).fetchall()
+    return [
+        Finding("school_missing_from_load",
+                f"school {sid} ({name}) was in the previous load with {n:,} student(s) and is "
+                "missing from this one; a sync would remove its records",
+                "error", record_id=sid, value=name)
+        for sid, name, n in rows
+    ]
+
+
 def _insert_findings(
     cur: duckdb.DuckDBPyConnection, load_id: int, source: str, findings: list[Finding]
 ) -> None:
@@ -180,6 +205,7 @@ def load_path(
             _drop_raw(cur, source)
             raw = reader.read_raw(cur, pkg, source, progress=say)
             say("Mapping onto the canonical roster")
+            _remember_schools(cur, source)
             for entity in ENTITIES:
                 cur.execute(f'DELETE FROM stg."{entity}" WHERE source = ?', [source])
             findings = list(raw.findings)
@@ -188,6 +214,7 @@ def load_path(
             findings += mapping.build_canonical(cur, source, id_prefix, load_id)
             cur.execute("RESET preserve_insertion_order")
             _check_unique(cur, source)
+            findings += _vanished_schools(cur, source)
             _insert_findings(cur, load_id, source, findings)
             counts = {
                 e: int(cur.execute(f'SELECT count(*) FROM stg."{e}" WHERE source = ?', [source]).fetchone()[0])  # type: ignore[index]
