@@ -11,10 +11,19 @@ import ui
 st.set_page_config(page_title="Roster Workbench", page_icon=":material/school:", layout="wide")
 
 ui.mark_routed()
-navigation = st.navigation([
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/load.py", title="Load", icon=":material/upload_file:"),
-])
+navigation = st.navigation({
+    "Roster": [
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/load.py", title="Load", icon=":material/upload_file:"),
+    ],
+    "Configure": [
+        st.Page("pages/schools.py", title="Schools & Attributes", icon=":material/domain:"),
+        st.Page("pages/requirements.py", title="Data Requirements", icon=":material/rule:"),
+        st.Page("pages/advanced.py", title="Advanced Settings", icon=":material/tune:"),
+        st.Page("pages/config_history.py", title="Configuration history",
+                icon=":material/history:"),
+    ],
+})
 
 with st.sidebar:
     st.caption(f"Workspace (set with `{ui.ENV_VAR}`)")

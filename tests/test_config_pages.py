@@ -1,0 +1,191 @@
+"""The configuration pages through AppTest, on real DuckDB workspaces: edit, save, see the version.
+
+Config widgets have keys ``cfg.<generation>.<name>``; the generation moves on after each save, so
+tests find a widget by the name after the generation (``widget(at.toggle, "advanced.x")``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import workbench as wb
+from tests.test_app import app_on, table
+from workbench import rules
+
+SCHOOLS, ADVANCED, REQUIREMENTS = "pages/schools.py", "pages/advanced.py", "pages/requirements.py"
+HISTORY, FILTERS, QUALITY = "pages/config_history.py", "pages/filters.py", "pages/quality.py"
+
+
+def widget(elements: Any, name: str) -> Any:
+    """The one config widget of ``elements`` whose key ends with ``.name``."""
+    found = [w for w in elements if w.key and w.key.startswith("cfg.") and w.key.endswith("." + name)]
+    assert len(found) == 1, f"{len(found)} widgets named {name}"
+    return found[0]
+
+
+def edit(at: AppTest, name: str, rows: dict[int, dict[str, Any]]) -> AppTest:
+    """Apply cell edits to a keyed data editor, then run."""
+    at.session_state[widget(at.data_editor, name).key] = {
+        "edited_rows": rows, "added_rows": [], "deleted_rows": []}
+    return at.run()
+
+
+def save(at: AppTest, note: str = "") -> AppTest:
+    at.text_input(key="cfg_author").set_value("dana")
+    widget(at.text_input, "note").set_value(note)
+    at.button(key="cfg_save").click().run()
+    assert not at.exception
+    return at
+
+
+def on_page(workspace: Path, monkeypatch: pytest.MonkeyPatch, page: str) -> AppTest:
+    at = app_on(workspace, monkeypatch)
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def saved_config(workspace: Path) -> dict[str, Any]:
+    with wb.open_workspace(workspace) as ws:
+        return rules.load_config(ws)
+
+
+def saved_history(workspace: Path) -> list[rules.ConfigVersion]:
+    with wb.open_workspace(workspace) as ws:
+        return rules.history(ws)
+
+
+@pytest.fixture
+def two_schools(loaded_workspace: Path, second_extract: Path) -> Path:
+    with wb.open_workspace(loaded_workspace) as ws:
+        wb.load_path(ws, second_extract, source="district2", id_prefix="d2-")
+    return loaded_workspace
+
+
+# --- Schools & Attributes ----------------------------------------------------------------------
+
+def test_schools_select_two_and_save_makes_a_version_with_its_diff(two_schools: Path, monkeypatch):
+    at = on_page(two_schools, monkeypatch, SCHOOLS)
+    assert at.title[0].value == "Schools & Attributes"
+    widget(at.radio, "schools.mode").set_value("Only the schools ticked below").run()
+    frame = widget(at.data_editor, "schools.selected").value
+    schools = frame[frame["Number"] != ""]
+    assert sorted(schools["Students"].tolist()) == [3, 5]
+    rows = {int(i): {"Sync": True} for i in schools.index}
+    edit(at, "schools.selected", rows)
+    save(at, note="two schools")
+    assert "Saved as version 1 by dana" in at.success[0].value
+    assert "+  mode: selected" in at.code[0].value
+
+    config = saved_config(two_schools)
+    assert config["schools"]["mode"] == "selected"
+    assert sorted(config["schools"]["selected"]) == ["100", "d2-200"]
+    [version] = saved_history(two_schools)
+    assert version.author == "dana" and version.note == "two schools"
+    assert "d2-200" in version.diff
+
+
+def test_attribute_mapping_from_an_extension_field(loaded_workspace: Path, monkeypatch):
+    at = on_page(loaded_workspace, monkeypatch, SCHOOLS)
+    at.selectbox(key="cfg_map_entity").set_value("student").run()
+    frame = widget(at.data_editor, "attributes.student").value
+    row = int(frame.index[frame["Attribute"] == "username"][0])
+    edit(at, "attributes.student", {row: {"Source field": "U_DEF_EXT_STUDENTS.laptop_tag"}})
+    save(at)
+    assert saved_config(loaded_workspace)["attributes"] == {
+        "student": {"username": {"field": "U_DEF_EXT_STUDENTS.laptop_tag"}}}
+
+
+# --- Advanced Settings ---------------------------------------------------------------------------
+
+def test_advanced_toggle_co_teachers_and_weekly_schedule(loaded_workspace: Path, monkeypatch):
+    at = on_page(loaded_workspace, monkeypatch, ADVANCED)
+    assert at.title[0].value == "Advanced Settings"
+    widget(at.toggle, "advanced.sync_co_teachers").set_value(True).run()
+    widget(at.selectbox, "schedule.frequency").set_value("weekly").run()
+    widget(at.selectbox, "schedule.weekday").set_value("friday").run()
+    save(at, note="co-teachers")
+    config = saved_config(loaded_workspace)
+    assert config["advanced"]["sync_co_teachers"] is True
+    assert config["schedule"]["frequency"] == "weekly"
+    assert config["schedule"]["weekday"] == "friday"
+    assert widget(at.toggle, "advanced.sync_co_teachers").value is True  # the new draft
+
+
+def test_discard_goes_back_to_the_saved_configuration(loaded_workspace: Path, monkeypatch):
+    at = on_page(loaded_workspace, monkeypatch, ADVANCED)
+    widget(at.toggle, "advanced.incremental_sync").set_value(True).run()
+    assert "Unsaved changes" in at.expander[0].label
+    at.button(key="cfg_discard").click().run()
+    assert widget(at.toggle, "advanced.incremental_sync").value is False
+    assert at.button(key="cfg_save").disabled
+    assert saved_history(loaded_workspace) == []
+
+
+# --- Data Requirements ---------------------------------------------------------------------------
+
+def _requirement_row(at: AppTest, entity: str, attribute: str) -> int:
+    frame = widget(at.data_editor, f"requirements.{entity}").value
+    return int(frame.index[frame["Attribute"] == attribute][0])
+
+
+def test_requirements_contact_email_skip_if_missing(loaded_workspace: Path, monkeypatch):
+    at = on_page(loaded_workspace, monkeypatch, REQUIREMENTS)
+    assert at.title[0].value == "Data Requirements"
+    at.selectbox(key="cfg_req_entity").set_value("contact").run()
+    row = _requirement_row(at, "contact", "email")
+    edit(at, "requirements.contact", {row: {"Requirement": "skip_if_missing"}})
+    save(at, note="contacts need an email")
+    assert saved_config(loaded_workspace)["requirements"] == {"contact": {"email": "skip_if_missing"}}
+    assert "+  contact:" in at.code[0].value
+
+
+def test_an_invalid_requirement_is_located_and_nothing_is_saved(loaded_workspace: Path, monkeypatch):
+    at = on_page(loaded_workspace, monkeypatch, REQUIREMENTS)
+    at.selectbox(key="cfg_req_entity").set_value("contact").run()
+    row = _requirement_row(at, "contact", "email")
+    edit(at, "requirements.contact", {row: {"Requirement": "sometimes"}})
+    save(at)
+    message = at.error[0].value
+    assert "**requirements.contact.email**" in message
+    assert "allowed: include, report\\_if\\_missing, skip\\_if\\_missing, mask" in message
+    assert "Nothing was saved" in message
+    assert saved_history(loaded_workspace) == []
+
+
+# --- Configuration history -----------------------------------------------------------------------
+
+def test_history_diff_and_restore_makes_a_new_equal_version(loaded_workspace: Path, monkeypatch):
+    with wb.open_workspace(loaded_workspace) as ws:
+        first = rules.load_config(ws)
+        rules.save_config(ws, first, author="ana", note="defaults")
+        changed = rules.load_config(ws)
+        changed["advanced"]["sync_co_teachers"] = True
+        rules.save_config(ws, changed, author="ana", note="co-teachers")
+    at = on_page(loaded_workspace, monkeypatch, HISTORY)
+    versions = table(at, "Version", "Author")
+    assert versions["Version"].tolist() == [2, 1]
+    assert versions["Note"].tolist() == ["co-teachers", "defaults"]
+    assert "+  sync_co_teachers: true" in at.code[0].value
+    at.selectbox(key="cfg_hist_restore").set_value(1).run()
+    at.text_input(key="cfg_author").set_value("ben")
+    at.button(key="cfg_restore").click().run()
+    assert not at.exception
+    assert "Saved as version 3 by ben" in at.success[0].value
+    history = saved_history(loaded_workspace)
+    assert [v.version for v in history] == [1, 2, 3]
+    assert history[2].yaml == history[0].yaml and history[2].note == "restore of version 1"
+
+
+def test_history_without_versions_says_so(loaded_workspace: Path, monkeypatch):
+    at = on_page(loaded_workspace, monkeypatch, HISTORY)
+    assert "No configuration was saved yet" in at.info[0].value
+
+
+@pytest.mark.parametrize("page", [SCHOOLS, ADVANCED, REQUIREMENTS, HISTORY])
+def test_config_pages_render_on_an_empty_workspace(empty_workspace: Path, monkeypatch, page):
+    on_page(empty_workspace, monkeypatch, page)
