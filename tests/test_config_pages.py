@@ -186,6 +186,77 @@ def test_history_without_versions_says_so(loaded_workspace: Path, monkeypatch):
     assert "No configuration was saved yet" in at.info[0].value
 
 
-@pytest.mark.parametrize("page", [SCHOOLS, ADVANCED, REQUIREMENTS, HISTORY])
+@pytest.mark.parametrize("page", [SCHOOLS, ADVANCED, REQUIREMENTS, HISTORY, FILTERS])
 def test_config_pages_render_on_an_empty_workspace(empty_workspace: Path, monkeypatch, page):
     on_page(empty_workspace, monkeypatch, page)
+
+
+# --- Filter Rules --------------------------------------------------------------------------------
+
+def add_template(at: AppTest, entity: str, template: str, action: str = "include") -> AppTest:
+    at.segmented_control(key="cfg_filter_entity").set_value(entity).run()
+    widget(at.radio, "filters.new.kind").set_value("From a template").run()
+    widget(at.radio, "filters.new.action").set_value(action).run()
+    widget(at.selectbox, f"filters.new.{entity}.template").set_value(template).run()
+    return at
+
+
+def click(at: AppTest, name: str) -> AppTest:
+    widget(at.button, name).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_filters_two_schools_and_active_students(two_schools: Path, monkeypatch):
+    at = on_page(two_schools, monkeypatch, FILTERS)
+    assert at.title[0].value == "Filter Rules"
+    add_template(at, "student", "active_students")
+    click(at, "filters.new.add")
+    add_template(at, "student", "schools_in_list")
+    widget(at.multiselect, "filters.new.schools").set_value(["100", "d2-200"]).run()
+    click(at, "filters.new.add")
+    assert [m.value for m in at.markdown if "include" in m.value][:2] == [
+        "include active students", "include schools in list (schools=\\[100, d2-200\\])"]
+    save(at, note="two schools, active students")
+    rules_saved = saved_config(two_schools)["filters"]["student"]["rules"]
+    assert rules_saved == [
+        {"action": "include", "template": "active_students"},
+        {"action": "include", "template": "schools_in_list", "params": {"schools": ["100", "d2-200"]}},
+    ]
+
+
+def test_filters_custom_condition_disable_and_delete(loaded_workspace: Path, monkeypatch):
+    at = on_page(loaded_workspace, monkeypatch, FILTERS)
+    widget(at.radio, "filters.new.kind").set_value("Custom conditions").run()
+    widget(at.radio, "filters.new.action").set_value("exclude").run()
+    key = widget(at.data_editor, "filters.new.student.conditions").key
+    at.session_state[key] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
+        {"Attribute": "grade", "Operator": "in_list", "Value": "11, 12"}]}
+    at.run()
+    click(at, "filters.new.add")
+    add_template(at, "student", "grade_range")
+    click(at, "filters.new.add")
+    widget(at.toggle, "filters.student.1.on").set_value(False).run()
+    click(at, "filters.student.0.delete")
+    save(at)
+    assert saved_config(loaded_workspace)["filters"] == {"student": {
+        "rules": [{"action": "include", "template": "grade_range", "params": {"from": "KG", "to": "12"},
+                   "enabled": False}],
+        "include_linked": True}}
+
+
+def test_a_condition_on_an_unknown_attribute_is_refused(loaded_workspace: Path, monkeypatch):
+    at = on_page(loaded_workspace, monkeypatch, FILTERS)
+    widget(at.radio, "filters.new.kind").set_value("Custom conditions").run()
+    key = widget(at.data_editor, "filters.new.student.conditions").key
+    at.session_state[key] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
+        {"Attribute": "shoe_size", "Operator": "equals", "Value": "9"}]}
+    at.run()
+    click(at, "filters.new.add")
+    assert "**filters.student.rules.0.conditions.0**" in at.error[0].value
+    assert "'shoe\\_size' is not an attribute of student" in at.error[0].value
+    assert cfg_draft_rules(at) == []
+
+
+def cfg_draft_rules(at: AppTest) -> list[Any]:
+    return (at.session_state["cfg_draft"]["filters"].get("student") or {}).get("rules", [])

@@ -212,3 +212,17 @@ def diff(old: int, new: int) -> str:
 
 def version_yaml(number: int) -> str:
     return next(v.yaml for v in history() if v.version == number)
+
+
+def refresh_widgets() -> None:
+    """New keys for every config widget (after rules were added or removed), keeping the draft."""
+    st.session_state[GEN] = st.session_state.get(GEN, 0) + 1
+
+
+def check(config: dict[str, Any]) -> str | None:
+    """The located problems of a configuration as markdown, or None when it is valid."""
+    try:
+        rules.validate_config(rules.complete_config(config))
+    except wb.InputError as exc:
+        return problems_markdown(exc).replace("The configuration was not saved:", "Not added:")
+    return None

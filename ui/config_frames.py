@@ -18,6 +18,7 @@ INCLUDE = "include"
 SCHOOL_COLUMNS = ["Sync", "School", "Number", "Students", "Source", "ID"]
 CONDITION_COLUMNS = ["Attribute", "Operator", "Value"]
 VALUELESS = {"is_empty", "is_not_empty", "is_future", "is_past"}
+GRADES = ["PK", "TK", "KG", *(f"{g:02d}" for g in range(1, 14))]  # CEDS, as the roster stores them
 
 
 def attributes(entity: str) -> list[tuple[str, str]]:
@@ -88,6 +89,23 @@ def templates_for(entity: str) -> list[str]:
 
 def template_params(template: str) -> tuple[str, ...]:
     return TEMPLATES[template][1]
+
+
+def filterable(entity: str) -> list[str]:
+    """Attributes a custom condition may test: every canonical column of the entity."""
+    return [c.name for c in columns(entity)]
+
+
+def template_rule(template: str, action: str, params: dict[str, Any], name: str) -> dict[str, Any]:
+    rule: dict[str, Any] = {"name": name} if name else {}
+    rule |= {"action": action, "template": template}
+    return rule | ({"params": params} if params else {})
+
+
+def custom_rule(conditions: list[dict[str, Any]], match: str, action: str,
+                name: str) -> dict[str, Any]:
+    rule: dict[str, Any] = {"name": name} if name else {}
+    return rule | {"action": action, "match": match, "conditions": conditions}
 
 
 def conditions_from(frame: pd.DataFrame) -> list[dict[str, Any]]:
