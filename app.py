@@ -21,6 +21,7 @@ navigation = st.navigation({
         st.Page("pages/requirements.py", title="Data Requirements", icon=":material/rule:"),
         st.Page("pages/filters.py", title="Filter Rules", icon=":material/filter_alt:"),
         st.Page("pages/advanced.py", title="Advanced Settings", icon=":material/tune:"),
+        st.Page("pages/quality.py", title="Data Quality", icon=":material/monitoring:"),
         st.Page("pages/config_history.py", title="Configuration history",
                 icon=":material/history:"),
     ],

@@ -186,7 +186,7 @@ def test_history_without_versions_says_so(loaded_workspace: Path, monkeypatch):
     assert "No configuration was saved yet" in at.info[0].value
 
 
-@pytest.mark.parametrize("page", [SCHOOLS, ADVANCED, REQUIREMENTS, HISTORY, FILTERS])
+@pytest.mark.parametrize("page", [SCHOOLS, ADVANCED, REQUIREMENTS, HISTORY, FILTERS, QUALITY])
 def test_config_pages_render_on_an_empty_workspace(empty_workspace: Path, monkeypatch, page):
     on_page(empty_workspace, monkeypatch, page)
 
@@ -260,3 +260,16 @@ def test_a_condition_on_an_unknown_attribute_is_refused(loaded_workspace: Path, 
 
 def cfg_draft_rules(at: AppTest) -> list[Any]:
     return (at.session_state["cfg_draft"]["filters"].get("student") or {}).get("rules", [])
+
+
+# --- Data Quality --------------------------------------------------------------------------------
+
+def test_quality_shows_missing_values_and_the_load_trend(loaded_workspace: Path, monkeypatch):
+    at = on_page(loaded_workspace, monkeypatch, QUALITY)
+    assert at.title[0].value == "Data Quality"
+    at.selectbox(key="dq_entity").set_value("student").run()
+    assert not at.exception
+    missing = table(at, "Attribute", "Missing")
+    middle = missing[missing["Attribute"] == "middle_name"].iloc[0]
+    assert middle["School"] == "Maple Elementary" and middle["Missing"] == 3
+    assert "No candidate roster was built yet" in at.info[0].value

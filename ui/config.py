@@ -34,6 +34,7 @@ class _Guard:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.version = 0
+        self.builds = 0  # candidate rosters built through the app
 
 
 @st.cache_resource(show_spinner=False)
@@ -73,8 +74,34 @@ def history() -> list[rules.ConfigVersion]:
 
 def schools() -> list[dict[str, Any]]:
     """The organisations of the workspace as of its latest load, with student counts."""
+    return _schools(require_workspace(), str(workspace_path()), _latest_load())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _missing(_ws: wb.Workspace, path: str, load: int, entity: str) -> list[dict[str, Any]]:
+    return explore.missing_values(_ws, entity)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _findings(_ws: wb.Workspace, path: str, load: int, version: int,
+              builds: int) -> list[dict[str, Any]] | None:
+    return explore.findings(_ws)
+
+
+def _latest_load() -> int:
     loads = status()["loads"]
-    return _schools(require_workspace(), str(workspace_path()), loads[0]["load_id"] if loads else 0)
+    return loads[0]["load_id"] if loads else 0
+
+
+def missing_values(entity: str) -> list[dict[str, Any]]:
+    """Missing values per attribute and school of one entity, as of the latest load."""
+    return _missing(require_workspace(), str(workspace_path()), _latest_load(), entity)
+
+
+def findings() -> list[dict[str, Any]] | None:
+    """Findings on the candidate roster, or None before one was built."""
+    ws, path, version = _key()
+    return _findings(ws, path, _latest_load(), version, _guard(path).builds)
 
 
 # --- the draft ---------------------------------------------------------------------------------

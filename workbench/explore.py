@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from .model.schema import COMMON, ENTITIES, column_names, columns
 from .workspace import Workspace
+
+_LINEAGE = {c.name for c in COMMON}
+FINDING_COLUMNS = ("entity", "sourced_id", "source", "school_sourced_id", "attribute", "rule",
+                   "severity", "value", "message")
 
 _SCHOOLS_SQL = """
 SELECT s.sourced_id, s.name, s.org_type, s.school_number, s.source,
@@ -22,3 +27,56 @@ def list_schools(ws: Workspace) -> list[dict[str, Any]]:
     number of students: what the schools mapping chooses from."""
     rows = ws.query(_SCHOOLS_SQL)
     return [dict(zip(_SCHOOL_COLUMNS, r, strict=True)) for r in rows]
+
+
+def _school_of(entity: str) -> str:
+    """The SQL expression of a record's school (trusted text from the canonical schema)."""
+    names = column_names(entity)
+    if entity == "school":
+        return "t.sourced_id"
+    if "school_sourced_id" in names:
+        return "t.school_sourced_id"
+    if "school_sourced_ids" in names:
+        return "t.school_sourced_ids[1]"
+    return "NULL"
+
+
+def missing_values(ws: Workspace, entity: str) -> list[dict[str, Any]]:
+    """Missing values (NULL, blank text, empty list) per attribute and school of one entity:
+    one row per (school_sourced_id, school_name, attribute) with ``missing`` and ``records``."""
+    if entity not in ENTITIES:
+        raise ValueError(f"not a canonical entity: {entity!r}")
+    attrs = [c for c in columns(entity) if c.name not in _LINEAGE]
+    counts = ", ".join(f'count(*) FILTER (WHERE {_missing_sql(c.name, c.type)}) AS "{c.name}"'
+                       for c in attrs)
+    sql = (f"SELECT {_school_of(entity)} AS school, count(*) AS records, {counts} "
+           f'FROM stg."{entity}" AS t GROUP BY ALL')
+    names = {s["sourced_id"]: s["name"] for s in list_schools(ws)}
+    out = []
+    for row in ws.query(sql):
+        school, records, values = row[0], int(row[1]), row[2:]
+        out += [{"school_sourced_id": school, "school_name": names.get(school, school or "(none)"),
+                 "attribute": c.name, "missing": int(n), "records": records}
+                for c, n in zip(attrs, values, strict=True)]
+    return out
+
+
+def _missing_sql(name: str, type_: str) -> str:
+    col = f't."{name}"'
+    if type_.endswith("[]"):
+        return f"({col} IS NULL OR len({col}) = 0)"
+    if type_.startswith(("VARCHAR", "JSON")):
+        return f"({col} IS NULL OR trim(CAST({col} AS VARCHAR)) = '')"
+    return f"({col} IS NULL)"
+
+
+def findings(ws: Workspace, limit: int = 100_000) -> list[dict[str, Any]] | None:
+    """The findings on the candidate roster (``dq.finding``), or None before one was built."""
+    exists = ws.query("SELECT 1 FROM duckdb_tables() WHERE schema_name = 'dq' "
+                      "AND table_name = 'finding'")
+    if not exists:
+        return None
+    cols = ", ".join(FINDING_COLUMNS)
+    rows = ws.query(f"SELECT {cols} FROM dq.finding ORDER BY severity, rule, entity, sourced_id "
+                    "LIMIT ?", [limit])
+    return [dict(zip(FINDING_COLUMNS, r, strict=True)) for r in rows]

@@ -1,0 +1,66 @@
+"""Data Quality: missing values by attribute and school, findings by rule, trends across loads."""
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from ui import config as cfg
+from ui import quality
+from workbench.model.schema import ENTITIES
+
+FILTERS = ("Entity", "Severity", "Rule", "School")
+
+
+def show_missing() -> None:
+    st.subheader("Missing values")
+    entity = st.selectbox("Entity", list(ENTITIES), format_func=ui.label, key="dq_entity")
+    frame = quality.missing_frame(cfg.missing_values(entity))
+    if frame.empty:
+        st.success(f"No {ui.label(entity).lower()} record misses a value.")
+        return
+    st.plotly_chart(quality.missing_figure(frame), key="dq_missing_chart")
+    with st.expander("As a table"):
+        st.dataframe(frame[["School", "Attribute", "Missing", "Records", "% missing"]],
+                     hide_index=True)
+
+
+def show_findings() -> None:
+    st.subheader("Findings on the candidate roster")
+    rows = cfg.findings()
+    if rows is None:
+        st.info("No candidate roster was built yet: its findings (quarantined values, values "
+                "reported missing) show here once it is.")
+        return
+    frame = quality.findings_frame(rows)
+    if frame.empty:
+        st.success("The candidate roster has no findings.")
+        return
+    st.plotly_chart(quality.by_rule_figure(frame), key="dq_rule_chart")
+    shown = quality.filter_findings(frame, choose_filters(frame))
+    st.caption(f"{len(shown):,} of {len(frame):,} finding(s)")
+    st.dataframe(shown, hide_index=True)
+    st.download_button("Download as CSV", shown.to_csv(index=False).encode("utf-8"),
+                       file_name="findings.csv", mime="text/csv", key="dq_download")
+
+
+def choose_filters(frame: pd.DataFrame) -> dict[str, list[str]]:
+    columns = st.columns(len(FILTERS))
+    return {name: col.multiselect(name, sorted(frame[name].dropna().unique()), key=f"dq_{name}")
+            for name, col in zip(FILTERS, columns, strict=True)}
+
+
+def show_trend() -> None:
+    st.subheader("Across loads")
+    frame = quality.load_trend_frame(ui.status()["loads"])
+    if frame.empty:
+        st.caption("Nothing was loaded yet.")
+        return
+    st.plotly_chart(quality.load_trend_figure(frame), key="dq_trend_chart")
+
+
+ui.require_router()
+st.title("Data Quality")
+st.caption("What is missing or invalid in the roster, where, and how it moves from load to load.")
+show_missing()
+show_findings()
+show_trend()
