@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from ui import config as cfg
 from ui import config_frames as frames
+from ui.impact import show_impact
 from workbench.rules.schema import FILTER_ENTITIES, OPERATORS
 
 TEMPLATE, CUSTOM = "From a template", "Custom conditions"
@@ -136,4 +137,5 @@ edit_linked(spec, entity)
 list_rules(spec, filters, entity)
 store_spec(filters, entity, spec)
 add_rule(spec, filters, entity)
+show_impact(key="filters")
 cfg.save_panel()

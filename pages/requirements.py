@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from ui import config as cfg
 from ui import config_frames as frames
+from ui.impact import show_impact
 from workbench.model.schema import ENTITIES
 from workbench.rules.schema import REQUIREMENTS
 
@@ -55,4 +56,5 @@ requirements = draft.setdefault("requirements", {})
 entity = st.selectbox("Entity", list(ENTITIES), format_func=ui.label, key="cfg_req_entity")
 edit_requirements(requirements, entity)
 show_summary(requirements)
+show_impact(key="requirements")
 cfg.save_panel()

@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from ui import config as cfg
 from ui import config_frames as frames
+from ui.impact import show_impact
 from workbench.model.schema import ENTITIES
 
 AUTO, SELECTED = "Auto mapping: every school", "Only the schools ticked below"
@@ -71,4 +72,5 @@ cfg.show_outcome()
 draft = cfg.draft()
 edit_schools(draft.setdefault("schools", {}))
 edit_attributes(draft.setdefault("attributes", {}))
+show_impact(key="schools")
 cfg.save_panel()

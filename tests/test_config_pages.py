@@ -273,3 +273,18 @@ def test_quality_shows_missing_values_and_the_load_trend(loaded_workspace: Path,
     middle = missing[missing["Attribute"] == "middle_name"].iloc[0]
     assert middle["School"] == "Maple Elementary" and middle["Missing"] == 3
     assert "No candidate roster was built yet" in at.info[0].value
+
+
+def test_filters_show_the_impact_of_the_draft_before_saving(two_schools: Path, monkeypatch):
+    at = on_page(two_schools, monkeypatch, FILTERS)
+    add_template(at, "student", "schools_in_list")
+    widget(at.multiselect, "filters.new.schools").set_value(["100"]).run()
+    click(at, "filters.new.add")
+    summary = next(i.value for i in at.info if i.value.startswith("Compared with the saved"))
+    assert "Students -5" in summary and "Enrollments dropped through cascades: 5" in summary
+    impact = table(at, "Kept (saved)", "Kept (draft)", "Records")
+    students = impact.set_index("Entity").loc["Students"]
+    assert (students["Kept (saved)"], students["Kept (draft)"]) == (8, 3)
+    schools = table(at, "School ID", "Change")
+    assert "d2-200" in schools["School ID"].tolist()
+    assert saved_history(two_schools) == []  # previewed, not saved
