@@ -148,3 +148,33 @@ def test_published_json_schema_is_current() -> None:
     published = json.loads((ROOT / "docs" / "config.schema.json").read_text())
     assert published == rules.config_schema(), (
         "refresh it: python -m workbench config . schema > docs/config.schema.json")
+
+
+def test_cli_preview_shows_the_impact_of_a_draft(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from workbench.sandbox import generate_district
+
+    generate_district(tmp_path / "d", students=300, seed=2)
+    root = tmp_path / "ws"
+    assert main(["init", str(root)]) == 0
+    assert main(["load", str(root), str(tmp_path / "d"), "--quiet"]) == 0
+    with wb.open_workspace(root, read_only=True) as ws:
+        schools = [r[0] for r in ws.query(
+            "SELECT sourced_id FROM stg.school WHERE org_type = 'school' ORDER BY 1 LIMIT 2")]
+        in_two = ws.query("SELECT count(*) FROM stg.student WHERE school_sourced_id IN (?, ?) "
+                          "AND enroll_status = 'active'", schools)[0][0]
+    draft = tmp_path / "draft.yaml"
+    config = two_schools_active_students({"format": 1})
+    config["schools"]["selected"] = schools
+    draft.write_text(yaml.safe_dump(config))
+    capsys.readouterr()
+    assert main(["preview", str(root), "--config", str(draft), "--json"]) == 0
+    impact = json.loads(capsys.readouterr().out)
+    student = next(e for e in impact["entities"] if e["entity"] == "student")
+    assert student["kept_draft"] == in_two < student["kept_base"]
+    assert impact["cascades"]["enrollments_dropped_by_cascade_draft"] > 0
+    assert rules_history_is_empty(root)
+
+
+def rules_history_is_empty(root: Path) -> bool:
+    with wb.open_workspace(root, read_only=True) as ws:
+        return rules.history(ws) == []

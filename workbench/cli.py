@@ -160,6 +160,30 @@ def _config_action(ws: Any, args: argparse.Namespace, rules: Any) -> int:
     return EXIT_OK
 
 
+def cmd_preview(args: argparse.Namespace) -> int:
+    from workbench import rules
+
+    path = Path(args.config)
+    if not path.exists():
+        raise WorkbenchError(f"{path} does not exist; write a draft with "
+                             "`workbench config WORKSPACE show > draft.yaml` and edit it")
+    draft = rules.complete_config(rules.parse_yaml(path.read_text(encoding="utf-8"), file=path.name))
+    rules.validate_config(draft, file=path.name)
+    with open_workspace(args.workspace, read_only=True) as ws:
+        impact = rules.preview_impact(ws, draft)
+    if args.json:
+        print(json.dumps(impact.to_dict(), indent=2, default=str))
+        return EXIT_OK
+    print(f"Impact of {path.name} against the saved configuration ({impact.seconds:.2f}s):")
+    print(impact.entities.to_string(index=False))
+    for key, n in impact.cascades.items():
+        print(f"  {key}: {n:,}")
+    if not impact.rules.empty:
+        print("Rules that drop most:")
+        print(impact.rules.to_string(index=False))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbench", description="Roster Workbench: the data steward's "
                                 "workbench for K-12 rosters.")
@@ -205,6 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--note", help="why (save)")
     c.add_argument("--json", action="store_true", help="history as JSON")
     c.set_defaults(func=cmd_config)
+
+    pv = sub.add_parser("preview", help="impact of a draft configuration before saving it")
+    pv.add_argument("workspace")
+    pv.add_argument("--config", required=True, help="the draft YAML file")
+    pv.add_argument("--json", action="store_true")
+    pv.set_defaults(func=cmd_preview)
 
     dm = sub.add_parser("demo", help="build the demo workspace (sandbox district, loaded)")
     dm.add_argument("workspace")
