@@ -54,8 +54,14 @@ def apply_terms_merge(cur: duckdb.DuckDBPyConnection, config: dict[str, Any], *,
 
 
 def _has_table(cur: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(cur.execute("SELECT 1 FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                            [schema, table]).fetchall())
+    """Whether ``schema`` (``name`` or ``database.name``) has ``table``."""
+    database, _, name = schema.rpartition(".")
+    sql = "SELECT 1 FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?"
+    params = [name, table]
+    if database:
+        sql += " AND database_name = ?"
+        params.append(database)
+    return bool(cur.execute(sql, params).fetchall())
 
 
 def _remap_references(cur: duckdb.DuckDBPyConnection, schema: str) -> None:
