@@ -24,8 +24,22 @@ def show_missing() -> None:
                      hide_index=True)
 
 
+def offer_build() -> None:
+    if cfg.candidate_is_current():
+        return
+    st.caption("The candidate roster is the roster a sync would deliver under the saved "
+               "configuration; build it again after a load or a saved change.")
+    if st.button("Build the candidate roster", key="dq_build", type="primary"):
+        with st.spinner("Building the candidate roster…"):
+            summary = cfg.build_candidate()
+        st.success(f"Built in {summary.seconds:.1f}s: {sum(summary.kept.values()):,} records kept, "
+                   f"{sum(summary.dropped.values()):,} dropped, "
+                   f"{sum(summary.findings.values()):,} finding(s).")
+
+
 def show_findings() -> None:
     st.subheader("Findings on the candidate roster")
+    offer_build()
     rows = cfg.findings()
     if rows is None:
         st.info("No candidate roster was built yet: its findings (quarantined values, values "

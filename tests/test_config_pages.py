@@ -288,3 +288,20 @@ def test_filters_show_the_impact_of_the_draft_before_saving(two_schools: Path, m
     schools = table(at, "School ID", "Change")
     assert "d2-200" in schools["School ID"].tolist()
     assert saved_history(two_schools) == []  # previewed, not saved
+
+
+def test_quality_builds_the_candidate_and_filters_its_findings(loaded_workspace: Path, monkeypatch):
+    with wb.open_workspace(loaded_workspace) as ws:
+        config = rules.load_config(ws)
+        config["requirements"] = {"student": {"email": "report_if_missing"}}
+        rules.save_config(ws, config, author="ana")
+    at = on_page(loaded_workspace, monkeypatch, QUALITY)
+    at.button(key="dq_build").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("Built in")
+    found = table(at, "Rule", "Severity", "Record")
+    assert set(found["Rule"]) == {"report_if_missing"} and len(found) == 3
+    at.multiselect(key="dq_Rule").set_value(["report_if_missing"]).run()
+    assert len(table(at, "Rule", "Severity", "Record")) == 3
+    csv = at.get("download_button")[0]
+    assert csv is not None

@@ -35,6 +35,7 @@ class _Guard:
         self.lock = threading.Lock()
         self.version = 0
         self.builds = 0  # candidate rosters built through the app
+        self.built: tuple[int, int] | None = None  # (load, config version) of the latest build
 
 
 @st.cache_resource(show_spinner=False)
@@ -253,3 +254,21 @@ def check(config: dict[str, Any]) -> str | None:
     except wb.InputError as exc:
         return problems_markdown(exc).replace("The configuration was not saved:", "Not added:")
     return None
+
+
+def build_candidate() -> rules.CandidateSummary:
+    """Build the candidate roster of the saved configuration (replaces cand.* and dq.finding)."""
+    ws, path, version = _key()
+    guard = _guard(path)
+    with guard.lock:
+        try:
+            return rules.build_candidate(ws, rules.complete_config(saved()))
+        finally:
+            guard.builds += 1
+            guard.built = (_latest_load(), version)
+
+
+def candidate_is_current() -> bool:
+    """Whether the candidate roster was built by this app for the latest load and saved version."""
+    path = str(workspace_path())
+    return _guard(path).built == (_latest_load(), _guard(path).version)
