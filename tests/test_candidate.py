@@ -225,3 +225,32 @@ def test_impact_base_is_the_saved_config(district: tuple[wb.Workspace, Any], tmp
     impact = preview_impact(ws, draft, today=TODAY)
     assert (impact.entities.kept_change == 0).all()
     assert (impact.entities.kept_draft < impact.entities.total).any()
+
+
+def test_include_linked_off_and_rule_names_are_data(district: tuple[wb.Workspace, Any]) -> None:
+    ws, _ = district
+    config = restricted(ws)
+    name = "seniors'); DROP TABLE stg.student; --"
+    config["filters"] = {"class": {"include_linked": False, "rules": []},
+                         "student": {"rules": [{"name": name, "action": "exclude", "conditions": [
+                             {"attribute": "grade", "op": "equals", "value": "12"}]}]}}
+    build_candidate(ws, config, today=TODAY)
+    district_courses = ids(ws, "SELECT sourced_id FROM stg.course WHERE school_sourced_id NOT IN "
+                           "(SELECT sourced_id FROM stg.school WHERE org_type = 'school')")
+    assert district_courses and not district_courses & ids(ws, "SELECT sourced_id FROM cand.course")
+    assert n(ws, "SELECT count(*) FROM stg.student") > 0
+    seniors = ids(ws, "SELECT sourced_id FROM stg.student WHERE grade = '12' AND "
+                  "list_contains(?, school_sourced_id)", [two_schools(ws)])
+    assert seniors == ids(ws, "SELECT sourced_id FROM cand.dropped WHERE rule = ?", [name])
+
+
+
+def test_preview_is_cached_and_plain_data(district: tuple[wb.Workspace, Any]) -> None:
+    ws, _ = district
+    draft = restricted(ws)
+    first = preview_impact(ws, draft, base=default_config(), today=TODAY)
+    again = preview_impact(ws, draft, base=default_config(), today=TODAY)
+    assert again.to_dict()["entities"] == first.to_dict()["entities"]
+    assert again.kept("student") < again.kept("student", "base")
+    data = json.loads(json.dumps(first.to_dict()))
+    assert set(data) == {"entities", "schools", "rules", "cascades", "seconds", "notes"}

@@ -5,7 +5,7 @@ Attribute names are checked against the canonical schema and quoted as identifie
 steward types is a bound parameter, so the SQL text of a condition depends only on its operator and
 attribute, never on its value.
 
-Semantics (documented in docs/rules.md terms, kept two-valued: a condition is never NULL):
+Semantics (two-valued: a condition is never NULL, so include and exclude are complements):
 
 * a value may be one item or a list; ``equals``, ``in_list``, ``contains``, ``starts_with`` and
   ``matches_pattern`` hold when **any** item matches; ``not_equals`` is the negation of ``equals``
@@ -16,6 +16,11 @@ Semantics (documented in docs/rules.md terms, kept two-valued: a condition is ne
   when the list holds one of the values; ``starts_with``/``matches_pattern`` look at each element.
 * ``is_empty``: NULL, blank text or an empty list. ``before``/``after`` take one ISO date (the first
   item of a list) and apply to date attributes only, as do ``is_future``/``is_past`` (against today).
+* a template compiles to what it keeps (``exclude_test_accounts`` keeps real accounts; test, demo,
+  sample, dummy or fake as a word of a name, username or e-mail marks a test account); a rule with
+  action ``exclude`` drops what the template would keep. Templates that look at other entities
+  (``has_enrollments``, ``custodial_contacts_only``, ``current_school_year``) read the loaded
+  roster (``Scope.tables`` can point them elsewhere).
 """
 
 from __future__ import annotations
