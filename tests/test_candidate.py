@@ -159,12 +159,11 @@ def test_exclude_rule_any_and_settings(district: tuple[wb.Workspace, Any]) -> No
         "name": "seniors or grade 11", "action": "exclude", "match": "any",
         "conditions": [{"attribute": "grade", "op": "equals", "value": "12"},
                        {"attribute": "grade", "op": "equals", "value": "11"}]}]}}
-    config["advanced"] = {**config["advanced"], "sync_co_teachers": True, "contact_module": False}
+    config["advanced"] = {**config["advanced"], "sync_co_teachers": True}
     summary = build_candidate(ws, config, today=TODAY)
     seniors = ids(ws, "SELECT sourced_id FROM stg.student WHERE grade IN ('11', '12')")
     assert seniors == ids(ws, "SELECT sourced_id FROM cand.dropped WHERE rule = 'seniors or "
                           "grade 11'")
-    assert summary.kept["contact"] == summary.kept["student_contact"] == 0
     assert "enrollment: co_teacher" not in summary.dropped_by_rule
     assert_partition(ws)
 
@@ -254,3 +253,20 @@ def test_preview_is_cached_and_plain_data(district: tuple[wb.Workspace, Any]) ->
     assert again.kept("student") < again.kept("student", "base")
     data = json.loads(json.dumps(first.to_dict()))
     assert set(data) == {"entities", "schools", "rules", "cascades", "seconds", "notes"}
+
+
+def test_prepared_roster_settings(district: tuple[wb.Workspace, Any]) -> None:
+    """Contact module off and terms merge reshape the data first (workbench.rules.prepare); the
+    preview still equals an actual build."""
+    ws, _ = district
+    config = restricted(ws)
+    config["advanced"] = {**config["advanced"], "contact_module": False, "terms_merge": True}
+    impact = preview_impact(ws, config, base=default_config(), today=TODAY)
+    summary = build_candidate(ws, config, today=TODAY)
+    assert not ids(ws, "SELECT sourced_id FROM cand.contact") & ids(
+        ws, "SELECT sourced_id FROM stg.contact")
+    assert n(ws, "SELECT count(*) FROM cand.dropped WHERE rule = 'terms_merge'") > 0
+    rows = impact.entities.set_index("entity")
+    for entity in ENTITIES:
+        assert rows.loc[entity, "kept_draft"] == summary.kept[entity], entity
+        assert rows.loc[entity, "dropped_draft"] == summary.dropped[entity], entity

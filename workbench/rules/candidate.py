@@ -41,6 +41,7 @@ from workbench.rules.decisions import (
     link_select,
     missing,
 )
+from workbench.rules.prepare import prepared
 from workbench.rules.quarantine import checks, quarantined
 from workbench.workspace import Workspace
 
@@ -59,6 +60,7 @@ class CandidateSummary:
     dropped_by_rule: dict[str, int]
     findings: dict[str, int]
     seconds: float
+    notes: tuple[str, ...] = ()
 
 
 def check_config(config: Mapping[str, Any]) -> None:
@@ -118,22 +120,25 @@ def _kept(entity: str) -> str:
 
 
 def _entity_table(schema: str, entity: str, config: Mapping[str, Any], scope: Scope) -> Sql:
-    return compose(f"CREATE TABLE {schema}.{ident(entity)} AS SELECT {{}} FROM stg.{ident(entity)} "
-                   f"AS t {_kept(entity)}", _projection(entity, config, scope))
+    return compose(f"CREATE TABLE {schema}.{ident(entity)} AS SELECT {{}} FROM "
+                   f"{scope.rel(entity)} AS t {_kept(entity)}", _projection(entity, config, scope))
 
 
-def _dropped_table(schema: str) -> Sql:
+def _dropped_table(schema: str, scope: Scope) -> Sql:
     parts = [f"SELECT '{e}' AS entity, sourced_id, source, school_sourced_id, rule, reason "
              f"FROM {dec(e)} WHERE rule IS NOT NULL" for e in ENTITIES]
+    if scope.read != "stg":  # records the preparation (e.g. terms merge) replaced
+        parts.append(f"SELECT entity, sourced_id, source, school_sourced_id, rule, reason "
+                     f"FROM {scope.read}.dropped")
     return raw(f"CREATE TABLE {schema}.dropped AS " + " UNION ALL ".join(parts))
 
 
 def _finding(entity: str, attribute: str, when: Sql, rule: str, severity: str,
-             message: str) -> Sql:
+             message: str, scope: Scope) -> Sql:
     return compose(
         f"SELECT '{entity}', t.sourced_id, t.source, d.school_sourced_id, '{attribute}', "
         f"'{rule}', '{severity}', CAST(t.{ident(attribute)} AS VARCHAR), '{message}' "
-        f"FROM stg.{ident(entity)} AS t {_kept(entity)} WHERE {{}}", when)
+        f"FROM {scope.rel(entity)} AS t {_kept(entity)} WHERE {{}}", when)
 
 
 def finding_selects(config: Mapping[str, Any], scope: Scope) -> list[Sql]:
@@ -142,14 +147,14 @@ def finding_selects(config: Mapping[str, Any], scope: Scope) -> list[Sql]:
     for entity in ENTITIES:
         for check in checks(entity):
             out.append(_finding(entity, check.attribute, check.invalid(scope.col(check.attribute),
-                                scope), check.rule, "warning", check.message))
+                                scope), check.rule, "warning", check.message, scope))
         reqs = (config.get("requirements") or {}).get(entity) or {}
         for attribute, req in reqs.items():
             if req == "report_if_missing":
                 kind = attribute_kind(entity, attribute)
                 out.append(_finding(entity, attribute, missing(scope.col(attribute), kind),
                                     "report_if_missing", "error",
-                                    f"{attribute} is missing (report if missing)"))
+                                    f"{attribute} is missing (report if missing)", scope))
     return out
 
 
@@ -169,7 +174,7 @@ def materialise(cur: duckdb.DuckDBPyConnection, schema: str, config: Mapping[str
         cur.execute(f"CREATE SCHEMA {schema}")
         for entity in ENTITIES:
             execute(cur, _entity_table(schema, entity, config, scope))
-        execute(cur, _dropped_table(schema))
+        execute(cur, _dropped_table(schema, scope))
         execute(cur, _findings_table(config, scope))
     except BaseException:
         cur.execute("ROLLBACK")
@@ -177,7 +182,8 @@ def materialise(cur: duckdb.DuckDBPyConnection, schema: str, config: Mapping[str
     cur.execute("COMMIT")
 
 
-def summarise(cur: duckdb.DuckDBPyConnection, schema: str, seconds: float) -> CandidateSummary:
+def summarise(cur: duckdb.DuckDBPyConnection, schema: str, seconds: float,
+              notes: list[str]) -> CandidateSummary:
     kept = {e: cur.execute(f"SELECT count(*) FROM {schema}.{ident(e)}").fetchone()[0]  # type: ignore[index]
             for e in ENTITIES}
     dropped = dict(cur.execute(f"SELECT entity, count(*) FROM {schema}.dropped GROUP BY 1").fetchall())
@@ -185,7 +191,7 @@ def summarise(cur: duckdb.DuckDBPyConnection, schema: str, seconds: float) -> Ca
                           "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
     findings = cur.execute("SELECT rule, count(*) FROM dq.finding GROUP BY 1 ORDER BY 1").fetchall()
     return CandidateSummary(schema, kept, {e: dropped.get(e, 0) for e in ENTITIES}, dict(by_rule),
-                            dict(findings), round(seconds, 3))
+                            dict(findings), round(seconds, 3), tuple(notes))
 
 
 def build_candidate(ws: Workspace, config: Mapping[str, Any], *, today: dt.date | None = None,
@@ -194,9 +200,9 @@ def build_candidate(ws: Workspace, config: Mapping[str, Any], *, today: dt.date 
     if not _SCHEMA.match(schema) or schema in ("stg", "raw", "meta", "dq"):
         raise ValueError(f"not a candidate schema name: {schema!r}")
     check_config(config)
-    scope = Scope(today=today or dt.date.today())
     started = time.perf_counter()
-    with private_cursor(ws) as cur:
+    with private_cursor(ws) as cur, prepared(cur, dict(config), ws.sources()) as (read, notes):
+        scope = Scope(today=today or dt.date.today(), read=read)
         decide(cur, config, scope)
         materialise(cur, schema, config, scope)
-        return summarise(cur, schema, time.perf_counter() - started)
+        return summarise(cur, schema, time.perf_counter() - started, notes)

@@ -40,6 +40,7 @@ NOT_APPLIED = "The rule was not applied."
 CEDS_GRADES = ("PK", "TK", "KG", *(f"{g:02d}" for g in range(1, 14)))
 TEST_ACCOUNT_PATTERN = r"(^|[^a-z])(test|demo|sample|dummy|fake)([^a-z]|$)"
 _ALIAS = re.compile(r"^[a-z_][a-z0-9_]*$")
+_READ = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,16 @@ class Scope:
     alias: str = "t"
     tables: Mapping[str, str] = field(default_factory=dict)
     overrides: Mapping[str, Sql] = field(default_factory=dict)
+    read: str = "stg"
+
+    def rel(self, entity: str) -> str:
+        """The canonical table of an entity in the schema rules read (``stg`` or a prepared copy)."""
+        if not _READ.match(self.read):
+            raise ValueError(f"bad schema {self.read!r}")
+        return self.tables.get(entity, f"{self.read}.{ident(entity)}")
 
     def table(self, entity: str) -> Sql:
-        return raw(self.tables.get(entity, f"stg.{ident(entity)}"))
+        return raw(self.rel(entity))
 
     def col(self, name: str) -> Sql:
         """The row's attribute (or the expression standing for it, e.g. a quarantined value)."""

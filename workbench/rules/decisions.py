@@ -17,8 +17,11 @@ The first applicable step names the rule, in this order:
    teacher their enrollments and contact links (``student_dropped``, ``teacher_dropped``); a
    contact no kept student links to is dropped (``no_linked_student``); with
    ``advanced.sync_co_teachers`` off, teacher enrollments that are not primary are dropped
-   (``co_teacher``); with ``advanced.contact_module`` off, no contact or contact link is delivered
-   (``contact_module_off``).
+   (``co_teacher``).
+
+The rules read ``Scope.read``: ``stg``, or the prepared copy of ``workbench.rules.prepare`` when
+attribute mapping, the contact module off (contacts from the legacy Students fields) or terms merge
+reshape the data first; records that preparation removes are in its ``dropped`` table.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ from workbench.rules.compile import (
     attribute_kind,
     compile_rule,
     compose,
-    ident,
     join,
     not_,
     param,
@@ -65,10 +67,6 @@ def dec(entity: str) -> str:
 
 def gone(entity: str) -> str:
     return f"_gone_{entity}"
-
-
-def _stg(entity: str) -> Sql:
-    return raw(f"stg.{ident(entity)}")
 
 
 def missing(c: Sql, kind: str) -> Sql:
@@ -174,12 +172,13 @@ def school_decision(config: Mapping[str, Any], scope: Scope) -> Sql:
     if schools.get("mode") == "selected":
         listed = param([str(s) for s in schools.get("selected") or []], "VARCHAR[]")
         parent = compose("(t.org_type = 'district' AND t.sourced_id IN (SELECT _p.parent_sourced_id "
-                         "FROM stg.school AS _p WHERE list_contains({}, _p.sourced_id)))", listed)
+                         f"FROM {scope.rel('school')} AS _p WHERE list_contains({{}}, _p.sourced_id)))",
+                         listed)
         keep = compose("(coalesce(list_contains({}, t.sourced_id), false) OR {})", listed, parent)
         branches.append(Branch(not_(keep), _text("school_not_selected"),
                                raw("'school ' || t.sourced_id || ' is not selected'"), "schools"))
     branches += requirement_branches("school", config, scope)
-    return _create("school", decision_select(_stg("school"), raw("t.sourced_id"), branches))
+    return _create("school", decision_select(scope.table("school"), raw("t.sourced_id"), branches))
 
 
 def member_decision(entity: str, config: Mapping[str, Any], scope: Scope) -> Sql:
@@ -187,10 +186,10 @@ def member_decision(entity: str, config: Mapping[str, Any], scope: Scope) -> Sql
                 + filter_branches(entity, config, scope))
     school = raw("t.school_sourced_ids[1]" if entity in ("teacher", "admin")
                  else "t.school_sourced_id")
-    return _create(entity, decision_select(_stg(entity), school, branches))
+    return _create(entity, decision_select(scope.table(entity), school, branches))
 
 
-def rescue_linked(config: Mapping[str, Any]) -> list[Sql]:
+def rescue_linked(config: Mapping[str, Any], scope: Scope) -> list[Sql]:
     """include_linked: a kept class keeps its course and its terms (with their parent sessions)."""
     spec = (config.get("filters") or {}).get("class") or {}
     if not spec.get("include_linked", True):
@@ -199,9 +198,10 @@ def rescue_linked(config: Mapping[str, Any]) -> list[Sql]:
     stages = "('" + "', '".join(STAGE_RESCUABLE) + "')"
     reset = "SET rule = NULL, reason = NULL, stage = NULL"
     course = (f"UPDATE {dec('course')} {reset} WHERE stage IN {stages} AND sourced_id IN "
-              f"(SELECT course_sourced_id FROM stg.class WHERE sourced_id IN {kept})")
-    terms = (f"WITH RECURSIVE used(id) AS (SELECT DISTINCT unnest(term_sourced_ids) FROM stg.class "
-             f"WHERE sourced_id IN {kept} UNION SELECT c.parent_sourced_id FROM stg.calendar c "
+              f"(SELECT course_sourced_id FROM {scope.rel('class')} WHERE sourced_id IN {kept})")
+    terms = (f"WITH RECURSIVE used(id) AS (SELECT DISTINCT unnest(term_sourced_ids) FROM "
+             f"{scope.rel('class')} WHERE sourced_id IN {kept} UNION SELECT c.parent_sourced_id "
+             f"FROM {scope.rel('calendar')} c "
              f"JOIN used ON c.sourced_id = used.id WHERE c.parent_sourced_id IS NOT NULL) "
              f"UPDATE {dec('calendar')} {reset} WHERE stage IN {stages} AND sourced_id IN "
              f"(SELECT id FROM used)")
@@ -214,29 +214,22 @@ def gone_table(entity: str) -> Sql:
                f"{dec(entity)} GROUP BY sourced_id HAVING bool_and(rule IS NOT NULL)")
 
 
-def _module_off(config: Mapping[str, Any]) -> list[Branch]:
-    if (config.get("advanced") or {}).get("contact_module", True):
-        return []
-    return [Branch(raw("TRUE"), _text("contact_module_off"),
-                   _text("the contact module is off (advanced.contact_module)"), "advanced")]
-
-
 def contact_decision(config: Mapping[str, Any], scope: Scope) -> Sql:
     unlinked = Branch(
-        raw(f"t.sourced_id NOT IN (SELECT contact_sourced_id FROM stg.student_contact WHERE "
+        raw(f"t.sourced_id NOT IN (SELECT contact_sourced_id FROM {scope.rel('student_contact')} WHERE "
             f"contact_sourced_id IS NOT NULL AND student_sourced_id NOT IN (SELECT sourced_id FROM {gone('student')}))"),
         _text("no_linked_student"), _text("no kept student is linked to this contact"), "cascade")
-    branches = (_module_off(config) + requirement_branches("contact", config, scope)
+    branches = (requirement_branches("contact", config, scope)
                 + filter_branches("contact", config, scope) + [unlinked])
     joins = (" LEFT JOIN (SELECT _l.contact_sourced_id AS cid, min(_s.school_sourced_id) AS sid "
-             "FROM stg.student_contact AS _l JOIN stg.student AS _s ON _s.sourced_id = "
+             f"FROM {scope.rel('student_contact')} AS _l JOIN {scope.rel('student')} AS _s ON _s.sourced_id = "
              "_l.student_sourced_id GROUP BY ALL) AS _cs ON _cs.cid = t.sourced_id")
-    return _create("contact", decision_select(_stg("contact"), raw("_cs.sid"), branches, joins))
+    return _create("contact", decision_select(scope.table("contact"), raw("_cs.sid"), branches, joins))
 
 
 def link_select(config: Mapping[str, Any], scope: Scope, reasons: bool = True) -> Sql:
     """Decisions of student_contact rows (a SELECT; large, so counted without materialising)."""
-    branches = _module_off(config) + requirement_branches("student_contact", config, scope) + [
+    branches = requirement_branches("student_contact", config, scope) + [
         Branch(raw(f"t.student_sourced_id IN (SELECT sourced_id FROM {gone('student')})"),
                _text("student_dropped"), raw("'student ' || t.student_sourced_id || ' is dropped'"),
                "cascade"),
@@ -245,8 +238,8 @@ def link_select(config: Mapping[str, Any], scope: Scope, reasons: bool = True) -
                "cascade"),
     ]
     joins = (" LEFT JOIN (SELECT sourced_id AS sid_, min(school_sourced_id) AS school FROM "
-             "stg.student GROUP BY ALL) AS _ss ON _ss.sid_ = t.student_sourced_id")
-    return decision_select(_stg("student_contact"), raw("_ss.school"), branches, joins, reasons)
+             f"{scope.rel('student')} GROUP BY ALL) AS _ss ON _ss.sid_ = t.student_sourced_id")
+    return decision_select(scope.table("student_contact"), raw("_ss.school"), branches, joins, reasons)
 
 
 def enrollment_select(config: Mapping[str, Any], scope: Scope, reasons: bool = True) -> Sql:
@@ -269,7 +262,7 @@ def enrollment_select(config: Mapping[str, Any], scope: Scope, reasons: bool = T
                _text("teacher_dropped"), raw("'teacher ' || t.user_sourced_id || ' is dropped'"),
                "cascade"),
     ]
-    return decision_select(_stg("enrollment"), raw("t.school_sourced_id"), branches, "", reasons)
+    return decision_select(scope.table("enrollment"), raw("t.school_sourced_id"), branches, "", reasons)
 
 
 def decision_statements(config: Mapping[str, Any], scope: Scope) -> list[Sql]:
@@ -277,7 +270,7 @@ def decision_statements(config: Mapping[str, Any], scope: Scope) -> list[Sql]:
     ``_gone_*`` on the cursor that runs them, in order."""
     out = [school_decision(config, scope)]
     out += [member_decision(e, config, scope) for e in MEMBERS]
-    out += rescue_linked(config)
+    out += rescue_linked(config, scope)
     out += [gone_table(e) for e in ("class", *PEOPLE)]
     out += [contact_decision(config, scope), gone_table("contact")]
     return out

@@ -27,10 +27,11 @@ from workbench.rules.candidate import check_config, execute, private_cursor
 from workbench.rules.compile import Scope, compose, join, raw
 from workbench.rules.config import load_config
 from workbench.rules.decisions import dec, decision_statements, enrollment_select, link_select
+from workbench.rules.prepare import prepared
 from workbench.workspace import Workspace
 
 CASCADE_RULES = ("class_dropped", "student_dropped", "teacher_dropped")
-_CACHE: OrderedDict[tuple[str, ...], pd.DataFrame] = OrderedDict()
+_CACHE: OrderedDict[tuple[str, ...], tuple[pd.DataFrame, list[str]]] = OrderedDict()
 _CACHE_SIZE = 16
 
 
@@ -65,6 +66,8 @@ def _count_sql(scope: Scope, config: Mapping[str, Any]) -> Any:
     """Counts per entity, school and rule (NULL rule = kept)."""
     small = [raw(f"SELECT '{e}' AS entity, school_sourced_id, rule FROM {dec(e)}")
              for e in ENTITIES if e not in ("student_contact", "enrollment")]
+    if scope.read != "stg":  # records the preparation (e.g. terms merge) replaced
+        small.append(raw(f"SELECT entity, school_sourced_id, rule FROM {scope.read}.dropped"))
     large = [compose(f"SELECT '{e}' AS entity, school_sourced_id, rule FROM ({{}}) AS q", select)
              for e, select in (("student_contact", link_select(config, scope, reasons=False)),
                                ("enrollment", enrollment_select(config, scope, reasons=False)))]
@@ -72,11 +75,15 @@ def _count_sql(scope: Scope, config: Mapping[str, Any]) -> Any:
                    "GROUP BY ALL", join(small + large, " UNION ALL "))
 
 
-def profile(cur: duckdb.DuckDBPyConnection, config: Mapping[str, Any], scope: Scope) -> pd.DataFrame:
-    """Counts (entity, school_sourced_id, rule, n) of one configuration; temp tables only."""
-    for statement in decision_statements(config, scope):
-        execute(cur, statement)
-    return execute(cur, _count_sql(scope, config)).df()
+def profile(ws: Workspace, cur: duckdb.DuckDBPyConnection, config: Mapping[str, Any],
+            today: dt.date) -> tuple[pd.DataFrame, list[str]]:
+    """Counts (entity, school_sourced_id, rule, n) of one configuration, and the preparation's
+    notes; temporary tables and a detached in-memory copy only."""
+    with prepared(cur, dict(config), ws.sources()) as (read, notes):
+        scope = Scope(today=today, read=read)
+        for statement in decision_statements(config, scope):
+            execute(cur, statement)
+        return execute(cur, _count_sql(scope, config)).df(), notes
 
 
 def _fingerprint(cur: duckdb.DuckDBPyConnection) -> str:
@@ -91,12 +98,12 @@ def _key(ws: Workspace, data: str, config: Mapping[str, Any], today: dt.date) ->
 
 
 def cached_profile(ws: Workspace, cur: duckdb.DuckDBPyConnection, config: Mapping[str, Any],
-                   scope: Scope) -> pd.DataFrame:
-    key = _key(ws, _fingerprint(cur), config, scope.today)
+                   today: dt.date) -> tuple[pd.DataFrame, list[str]]:
+    key = _key(ws, _fingerprint(cur), config, today)
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    counts = profile(cur, config, scope)
+    counts = profile(ws, cur, config, today)
     _CACHE[key] = counts
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
@@ -162,10 +169,10 @@ def preview_impact(ws: Workspace, draft: Mapping[str, Any], *,
     started = time.perf_counter()
     check_config(draft)
     base = base if base is not None else load_config(ws)
-    scope = Scope(today=today or dt.date.today())
+    day = today or dt.date.today()
     with private_cursor(ws) as cur:
-        b = cached_profile(ws, cur, base, scope)
-        d = cached_profile(ws, cur, draft, scope)
+        b, _ = cached_profile(ws, cur, base, day)
+        d, notes = cached_profile(ws, cur, draft, day)
         names = dict(cur.execute("SELECT sourced_id, name FROM stg.school").fetchall())
     return Impact(_entities(b, d), _schools(b, d, names), _rules(b, d, top), _cascades(b, d),
-                  round(time.perf_counter() - started, 4))
+                  round(time.perf_counter() - started, 4), list(notes))
