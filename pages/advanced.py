@@ -7,7 +7,9 @@ import streamlit as st
 
 import ui
 from ui import config as cfg
-from workbench.rules.schema import config_schema
+from ui import config_frames as frames
+from workbench.model.schema import ENTITIES
+from workbench.rules.schema import PERSON_ENTITIES, config_schema
 
 SWITCHES = {
     "sync_co_teachers": ("Sync co-teachers", "PowerSchool supports co-teacher roles in sections; "
@@ -29,6 +31,59 @@ SWITCHES = {
 }
 WEEKDAYS: list[str] = config_schema()["properties"]["schedule"]["properties"]["weekday"]["enum"]
 FREQUENCIES: list[str] = config_schema()["properties"]["schedule"]["properties"]["frequency"]["enum"]
+SOURCE = config_schema()["properties"]["sources"]["items"]["properties"]
+
+
+def edit_sources(draft: dict[str, Any]) -> None:
+    st.subheader("Sources")
+    loaded = ", ".join(f"{s['name']} ({s['kind']}, prefix '{s['id_prefix']}')"
+                       for s in ui.status()["sources"])
+    st.caption("Where roster data comes from. The SIS ID prefix keeps two sources of the same "
+               "kind from merging records with the same IDs; 2-way sync sends changes back."
+               + (f" Loaded so far: {ui.escape_md(loaded)}." if loaded else ""))
+    edited = st.data_editor(
+        frames.sources_frame(draft.get("sources") or []), num_rows="dynamic",
+        key=cfg.wkey("sources"), hide_index=True,
+        column_config={
+            "Kind": st.column_config.SelectboxColumn(options=SOURCE["kind"]["enum"]),
+            "Sync mode": st.column_config.SelectboxColumn(options=SOURCE["sync_mode"]["enum"]),
+        })
+    changed(draft, "sources", frames.sources_from(edited))
+
+
+def changed(draft: dict[str, Any], section: str, value: Any) -> None:
+    """Write a section edited as a table only when it differs (keeps the saved key order)."""
+    if value != draft.get(section):
+        draft[section] = value
+
+
+def edit_holds(draft: dict[str, Any]) -> None:
+    st.subheader("Sync hold thresholds")
+    st.caption("A sync that would insert, update or delete more than these (a percentage of the "
+               "entity's records or a count) is held until a steward approves it. Per school "
+               "applies the thresholds to each school; near a term boundary they are looser by "
+               "the factor.")
+    edited = st.data_editor(
+        frames.holds_frame(draft.get("holds") or {}), num_rows="dynamic", key=cfg.wkey("holds"),
+        hide_index=True,
+        column_config={"Entity": st.column_config.SelectboxColumn(options=list(ENTITIES))})
+    changed(draft, "holds", frames.holds_from(edited))
+
+
+def edit_uniqueness(draft: dict[str, Any]) -> None:
+    st.subheader("Domains of uniqueness")
+    st.caption("Attributes that together must be unique, to find duplicates: `+` joins "
+               "attributes of one set, `;` separates sets tried in order.")
+    section = dict(draft.get("uniqueness") or {})
+    for entity in PERSON_ENTITIES:
+        text = st.text_input(ui.label(entity), key=cfg.wkey(f"uniqueness.{entity}"),
+                             value=frames.uniqueness_text(section.get(entity) or []))
+        sets = frames.uniqueness_from(text)
+        if sets:
+            section[entity] = sets
+        else:
+            section.pop(entity, None)
+    changed(draft, "uniqueness", section)
 
 
 def edit_contacts(section: dict[str, Any]) -> None:
@@ -122,4 +177,7 @@ edit_contacts(draft.setdefault("advanced", {}))
 edit_switches(draft["advanced"])
 edit_linkage(draft.setdefault("linkage", {}))
 edit_schedule(draft.setdefault("schedule", {}))
+edit_sources(draft)
+edit_holds(draft)
+edit_uniqueness(draft)
 cfg.save_panel()

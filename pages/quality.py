@@ -5,15 +5,16 @@ import streamlit as st
 
 import ui
 from ui import config as cfg
+from ui import config_frames as frames
 from ui import quality
-from workbench.model.schema import ENTITIES
 
 FILTERS = ("Entity", "Severity", "Rule", "School")
 
 
 def show_missing() -> None:
     st.subheader("Missing values")
-    entity = st.selectbox("Entity", list(ENTITIES), format_func=ui.label, key="dq_entity")
+    entity = st.selectbox("Entity", frames.ENTITY_CHOICES, index=frames.STUDENT,
+                          format_func=ui.label, key="dq_entity")
     frame = quality.missing_frame(cfg.missing_values(entity))
     if frame.empty:
         st.success(f"No {ui.label(entity).lower()} record misses a value.")

@@ -8,7 +8,6 @@ import ui
 from ui import config as cfg
 from ui import config_frames as frames
 from ui.impact import show_impact
-from workbench.model.schema import ENTITIES
 from workbench.rules.schema import REQUIREMENTS
 
 MEANINGS = {
@@ -53,7 +52,8 @@ explain()
 cfg.show_outcome()
 draft = cfg.draft()
 requirements = draft.setdefault("requirements", {})
-entity = st.selectbox("Entity", list(ENTITIES), format_func=ui.label, key="cfg_req_entity")
+entity = st.selectbox("Entity", frames.ENTITY_CHOICES, index=frames.STUDENT,
+                      format_func=ui.label, key="cfg_req_entity")
 edit_requirements(requirements, entity)
 show_summary(requirements)
 show_impact(key="requirements")

@@ -8,7 +8,6 @@ import ui
 from ui import config as cfg
 from ui import config_frames as frames
 from ui.impact import show_impact
-from workbench.model.schema import ENTITIES
 
 AUTO, SELECTED = "Auto mapping: every school", "Only the schools ticked below"
 
@@ -49,7 +48,8 @@ def edit_attributes(section: dict[str, Any]) -> None:
     st.caption("Feed a canonical attribute from a source field, for example an extension field "
                "such as `U_DEF_EXT_STUDENTS.laptop_tag` or `StudentCoreFields.immunization_dpt`. "
                "Leave the source blank for every source.")
-    entity = st.selectbox("Entity", list(ENTITIES), format_func=ui.label, key="cfg_map_entity")
+    entity = st.selectbox("Entity", frames.ENTITY_CHOICES, index=frames.STUDENT,
+                          format_func=ui.label, key="cfg_map_entity")
     sources = [""] + [s["name"] for s in ui.status()["sources"]]
     frame = frames.mapping_frame(entity, section.get(entity, {}))
     edited = st.data_editor(

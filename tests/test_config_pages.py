@@ -305,3 +305,22 @@ def test_quality_builds_the_candidate_and_filters_its_findings(loaded_workspace:
     assert len(table(at, "Rule", "Severity", "Record")) == 3
     csv = at.get("download_button")[0]
     assert csv is not None
+
+
+def test_advanced_sources_holds_and_uniqueness(loaded_workspace: Path, monkeypatch):
+    at = on_page(loaded_workspace, monkeypatch, ADVANCED)
+    assert not at.expander  # the tables read back as they are: no unsaved change
+    key = widget(at.data_editor, "sources").key
+    at.session_state[key] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
+        {"Name": "sis", "Kind": "powerschool", "ID prefix": "ps-", "Sync mode": "two_way"}]}
+    at.run()
+    holds = widget(at.data_editor, "holds").value
+    row = int(holds.index[holds["Entity"] == "student"][0])
+    edit(at, "holds", {row: {"Delete count": 25}})
+    widget(at.text_input, "uniqueness.contact").set_value("email; given_name + family_name + phone")
+    save(at)
+    config = saved_config(loaded_workspace)
+    assert config["sources"] == [{"name": "sis", "kind": "powerschool", "id_prefix": "ps-",
+                                  "sync_mode": "two_way"}]
+    assert config["holds"]["student"]["delete"] == {"percent": 10, "count": 25}
+    assert config["uniqueness"]["contact"] == [["email"], ["given_name", "family_name", "phone"]]

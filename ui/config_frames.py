@@ -10,10 +10,12 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.model.schema import COMMON, columns
+from workbench.model.schema import COMMON, ENTITIES, columns
 from workbench.rules.schema import OPERATORS, TEMPLATES
 
 LINEAGE = {c.name for c in COMMON}
+ENTITY_CHOICES = list(ENTITIES)
+STUDENT = ENTITY_CHOICES.index("student")
 INCLUDE = "include"
 SCHOOL_COLUMNS = ["Sync", "School", "Number", "Students", "Source", "ID"]
 CONDITION_COLUMNS = ["Attribute", "Operator", "Value"]
@@ -170,3 +172,92 @@ def changed_lines(diff: str) -> int:
     """Lines added or removed by a unified diff."""
     return sum(1 for line in diff.splitlines()
                if line[:1] in "+-" and not line.startswith(("+++", "---")))
+
+
+# --- sources, holds and domains of uniqueness ----------------------------------------------
+
+SOURCE_COLUMNS = {"name": "Name", "kind": "Kind", "location": "Location", "id_prefix": "ID prefix",
+                  "sync_mode": "Sync mode"}
+CHANGES = ("insert", "update", "delete")
+HOLD_SETTINGS = {"per_school": "Per school", "near_term_days": "Days near a term boundary",
+                 "near_term_factor": "Looser by (factor)"}
+
+
+def sources_frame(sources: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = [{label: s.get(key, "") for key, label in SOURCE_COLUMNS.items()} for s in sources]
+    return pd.DataFrame(rows, columns=list(SOURCE_COLUMNS.values()))
+
+
+def sources_from(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows with a name; blank optional cells are left out."""
+    out = []
+    for row in frame.to_dict("records"):
+        source = {key: _text(row.get(label)) for key, label in SOURCE_COLUMNS.items()}
+        if source["name"]:
+            out.append({k: v for k, v in source.items() if v or k in ("name", "kind")})
+    return out
+
+
+def holds_frame(holds: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    rows = []
+    for entity, spec in holds.items():
+        row: dict[str, Any] = {"Entity": entity}
+        for change in CHANGES:
+            row[f"{change.capitalize()} %"] = (spec.get(change) or {}).get("percent")
+            row[f"{change.capitalize()} count"] = (spec.get(change) or {}).get("count")
+        row |= {label: spec.get(key) for key, label in HOLD_SETTINGS.items()}
+        rows.append(row)
+    columns_ = ["Entity", *(f"{c.capitalize()} {u}" for c in CHANGES for u in ("%", "count")),
+                *HOLD_SETTINGS.values()]
+    return pd.DataFrame(rows, columns=columns_).astype(
+        {f"{c.capitalize()} {u}": "float64" for c in CHANGES for u in ("%", "count")}
+        | {"Per school": "boolean", "Days near a term boundary": "Int64",
+           "Looser by (factor)": "float64"})
+
+
+def holds_from(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for row in frame.to_dict("records"):
+        entity = _text(row.get("Entity"))
+        if not entity:
+            continue
+        spec: dict[str, Any] = {}
+        for change in CHANGES:
+            limit = {"percent": _number(row.get(f"{change.capitalize()} %")),
+                     "count": _number(row.get(f"{change.capitalize()} count"), whole=True)}
+            if any(v is not None for v in limit.values()):
+                spec[change] = {k: v for k, v in limit.items() if v is not None}
+        if _present(row.get("Per school")):
+            spec["per_school"] = bool(row["Per school"])
+        days = _number(row.get("Days near a term boundary"), whole=True)
+        factor = _number(row.get("Looser by (factor)"))
+        spec |= ({"near_term_days": days} if days is not None else {}) | (
+            {"near_term_factor": factor} if factor is not None else {})
+        out[entity] = spec
+    return out
+
+
+def uniqueness_text(sets: list[list[str]]) -> str:
+    return "; ".join(" + ".join(s) for s in sets)
+
+
+def uniqueness_from(text: str) -> list[list[str]]:
+    """'given_name + family_name + email; state_id' -> [[given_name, family_name, email], [state_id]]."""
+    sets = [[a.strip() for a in part.split("+") if a.strip()] for part in text.split(";")]
+    return [s for s in sets if s]
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and pd.isna(value)) and \
+        value is not pd.NA
+
+
+def _text(value: Any) -> str:
+    return str(value).strip() if _present(value) else ""
+
+
+def _number(value: Any, whole: bool = False) -> int | float | None:
+    if not _present(value):
+        return None
+    number = float(value)
+    return int(number) if whole or number.is_integer() else number
