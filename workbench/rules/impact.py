@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ from workbench.workspace import Workspace
 CASCADE_RULES = ("class_dropped", "student_dropped", "teacher_dropped")
 _CACHE: OrderedDict[tuple[str, ...], tuple[pd.DataFrame, list[str]]] = OrderedDict()
 _CACHE_SIZE = 16
+_LOCK = threading.Lock()  # Streamlit runs sessions in threads
 
 
 @dataclass
@@ -100,13 +102,15 @@ def _key(ws: Workspace, data: str, config: Mapping[str, Any], today: dt.date) ->
 def cached_profile(ws: Workspace, cur: duckdb.DuckDBPyConnection, config: Mapping[str, Any],
                    today: dt.date) -> tuple[pd.DataFrame, list[str]]:
     key = _key(ws, _fingerprint(cur), config, today)
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
     counts = profile(ws, cur, config, today)
-    _CACHE[key] = counts
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _LOCK:
+        _CACHE[key] = counts
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return counts
 
 
