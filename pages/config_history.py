@@ -17,6 +17,10 @@ def compare(numbers: list[int]) -> None:
     left, right = st.columns(2)
     old = left.selectbox("From", numbers, index=max(len(numbers) - 2, 0), key="cfg_hist_from")
     new = right.selectbox("To", numbers, index=len(numbers) - 1, key="cfg_hist_to")
+    if old == new:
+        st.caption(f"What version {new} changed when it was saved:")
+        st.code(cfg.version_of(new).diff, language="diff")
+        return
     diff = cfg.diff(old, new)
     if diff:
         st.code(diff, language="diff")
@@ -31,7 +35,7 @@ def offer_restore(numbers: list[int]) -> None:
     number = left.selectbox("Version", numbers[::-1], key="cfg_hist_restore")
     cfg.author_input(right)
     with st.expander(f"Version {number} as YAML"):
-        st.code(cfg.version_yaml(number), language="yaml")
+        st.code(cfg.version_of(number).yaml, language="yaml")
     if st.button(f"Restore version {number}", key="cfg_restore"):
         cfg.restore(number)
         st.rerun()

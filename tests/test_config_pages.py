@@ -324,3 +324,45 @@ def test_advanced_sources_holds_and_uniqueness(loaded_workspace: Path, monkeypat
                                   "sync_mode": "two_way"}]
     assert config["holds"]["student"]["delete"] == {"percent": 10, "count": 25}
     assert config["uniqueness"]["contact"] == [["email"], ["given_name", "family_name", "phone"]]
+
+
+# --- the whole steward flow: one draft across pages, one save ------------------------------------
+
+def test_one_draft_across_pages_saved_once_and_found_in_history(two_schools: Path, monkeypatch):
+    at = on_page(two_schools, monkeypatch, SCHOOLS)
+    widget(at.radio, "schools.mode").set_value("Only the schools ticked below").run()
+    frame = widget(at.data_editor, "schools.selected").value
+    edit(at, "schools.selected", {int(frame.index[frame["ID"] == "100"][0]): {"Sync": True}})
+    at.switch_page(FILTERS).run()
+    add_template(at, "student", "active_students")
+    click(at, "filters.new.add")
+    at.switch_page(REQUIREMENTS).run()
+    at.selectbox(key="cfg_req_entity").set_value("contact").run()
+    edit(at, "requirements.contact", {_requirement_row(at, "contact", "email"): {
+        "Requirement": "skip_if_missing"}})
+    summary = next(i.value for i in at.info if i.value.startswith("Compared with the saved"))
+    assert "Students -5" in summary
+    save(at, note="one school, active students, contact emails")
+    config = saved_config(two_schools)
+    assert config["schools"]["selected"] == ["100"]
+    assert config["filters"]["student"]["rules"] == [{"action": "include", "template": "active_students"}]
+    assert config["requirements"] == {"contact": {"email": "skip_if_missing"}}
+    at.switch_page(HISTORY).run()
+    assert table(at, "Version", "Author")["Note"].tolist() == [
+        "one school, active students, contact emails"]
+    diff = at.code[0].value
+    assert "+  - '100'" in diff and "active_students" in diff and "skip_if_missing" in diff
+
+
+def test_advanced_master_fields(loaded_workspace: Path, monkeypatch):
+    at = on_page(loaded_workspace, monkeypatch, ADVANCED)
+    key = widget(at.data_editor, "master_fields").key
+    at.session_state[key] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
+        {"Entity": "contact", "Attribute": "phones", "Strategy": "aggregate"},
+        {"Entity": "student", "Attribute": "email", "Strategy": "source_priority",
+         "Source priority": "sis, ad"}]}
+    at.run()
+    save(at)
+    assert saved_config(loaded_workspace)["master_fields"] == {
+        "contact": {"phones": {"strategy": "aggregate"}},
+        "student": {"email": {"strategy": "source_priority", "sources": ["sis", "ad"]}}}

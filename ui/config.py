@@ -238,8 +238,8 @@ def diff(old: int, new: int) -> str:
     return rules.diff_versions(require_workspace(), old, new)
 
 
-def version_yaml(number: int) -> str:
-    return next(v.yaml for v in history() if v.version == number)
+def version_of(number: int) -> rules.ConfigVersion:
+    return next(v for v in history() if v.version == number)
 
 
 def refresh_widgets() -> None:

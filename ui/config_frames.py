@@ -261,3 +261,26 @@ def _number(value: Any, whole: bool = False) -> int | float | None:
         return None
     number = float(value)
     return int(number) if whole or number.is_integer() else number
+
+
+MASTER_COLUMNS = ["Entity", "Attribute", "Strategy", "Source priority"]
+
+
+def master_frame(master: dict[str, dict[str, dict[str, Any]]]) -> pd.DataFrame:
+    rows = [{"Entity": entity, "Attribute": attribute, "Strategy": spec.get("strategy", ""),
+             "Source priority": ", ".join(spec.get("sources") or [])}
+            for entity, attrs in master.items() for attribute, spec in attrs.items()]
+    return pd.DataFrame(rows, columns=MASTER_COLUMNS)
+
+
+def master_from(frame: pd.DataFrame) -> dict[str, dict[str, dict[str, Any]]]:
+    """Rows with an entity and an attribute; the priority is a comma-separated source list."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in frame.to_dict("records"):
+        entity, attribute = _text(row.get("Entity")), _text(row.get("Attribute"))
+        if not entity or not attribute:
+            continue
+        spec: dict[str, Any] = {"strategy": _text(row.get("Strategy")) or "source_priority"}
+        sources = [s.strip() for s in _text(row.get("Source priority")).split(",") if s.strip()]
+        out.setdefault(entity, {})[attribute] = spec | ({"sources": sources} if sources else {})
+    return out
