@@ -270,3 +270,22 @@ def test_prepared_roster_settings(district: tuple[wb.Workspace, Any]) -> None:
     for entity in ENTITIES:
         assert rows.loc[entity, "kept_draft"] == summary.kept[entity], entity
         assert rows.loc[entity, "dropped_draft"] == summary.dropped[entity], entity
+
+
+def test_a_mapped_school_missing_from_the_loads_is_flagged(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from workbench import rules
+    from workbench.sandbox import generate_district
+
+    generate_district(tmp_path / "d", students=200, seed=12)
+    with wb.init_workspace(tmp_path / "ws") as ws:
+        wb.load_path(ws, tmp_path / "d", source="sis")
+        real = ws.query("SELECT min(sourced_id) FROM stg.school WHERE org_type = 'school'")[0][0]
+        config = rules.default_config()
+        config["schools"] = {"mode": "selected", "selected": [real, "4242"], "flag_missing": True}
+        rules.build_candidate(ws, config)
+        flagged = ws.query("SELECT sourced_id, severity FROM dq.finding WHERE rule = 'school_missing'")
+        config["schools"]["flag_missing"] = False
+        rules.build_candidate(ws, config)
+        quiet = ws.query("SELECT count(*) FROM dq.finding WHERE rule = 'school_missing'")[0][0]
+    assert flagged == [("4242", "error")]
+    assert quiet == 0

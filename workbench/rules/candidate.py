@@ -29,6 +29,7 @@ from workbench.rules.compile import (
     compose,
     ident,
     join,
+    param,
     raw,
 )
 from workbench.rules.config import validate_config
@@ -155,7 +156,23 @@ def finding_selects(config: Mapping[str, Any], scope: Scope) -> list[Sql]:
                 out.append(_finding(entity, attribute, missing(scope.col(attribute), kind),
                                     "report_if_missing", "error",
                                     f"{attribute} is missing (report if missing)", scope))
+    missing_schools = _missing_schools(config, scope)
+    if missing_schools is not None:
+        out.append(missing_schools)
     return out
+
+
+def _missing_schools(config: Mapping[str, Any], scope: Scope) -> Sql | None:
+    """Schools the mapping selects that no loaded source has (``schools.flag_missing``)."""
+    schools = config.get("schools") or {}
+    selected = list(schools.get("selected") or [])
+    if schools.get("mode") != "selected" or not schools.get("flag_missing", True) or not selected:
+        return None
+    return compose(
+        "SELECT 'school', u.sid, NULL, u.sid, 'sourced_id', 'school_missing', 'error', u.sid, "
+        "'mapped school ' || u.sid || ' is in no loaded source: check the extract or the schools "
+        f"mapping' FROM (SELECT unnest({{}}) AS sid) AS u WHERE u.sid NOT IN "
+        f"(SELECT sourced_id FROM {scope.rel('school')})", param(selected, "VARCHAR[]"))
 
 
 def _findings_table(config: Mapping[str, Any], scope: Scope) -> Sql:
