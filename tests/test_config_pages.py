@@ -366,3 +366,50 @@ def test_advanced_master_fields(loaded_workspace: Path, monkeypatch):
     assert saved_config(loaded_workspace)["master_fields"] == {
         "contact": {"phones": {"strategy": "aggregate"}},
         "student": {"email": {"strategy": "source_priority", "sources": ["sis", "ad"]}}}
+
+
+@pytest.mark.parametrize("page", [SCHOOLS, ADVANCED, REQUIREMENTS, HISTORY, FILTERS, QUALITY])
+def test_config_pages_work_without_the_router(loaded_workspace: Path, monkeypatch, page):
+    at = app_on(loaded_workspace, monkeypatch, router=False)
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    assert at.title and not at.sidebar.code  # the page stood on its own
+
+
+# --- the table conversions (no Streamlit) --------------------------------------------------------
+
+def test_tables_read_back_as_the_sections_they_show():
+    from ui import config_frames as frames
+
+    defaults = rules.default_config()
+    assert frames.holds_from(frames.holds_frame(defaults["holds"])) == defaults["holds"]
+    student = defaults["uniqueness"]["student"]
+    assert frames.uniqueness_from(frames.uniqueness_text(student)) == student
+    assert frames.uniqueness_from(" ; a + b ;; c ") == [["a", "b"], ["c"]]
+    master = {"contact": {"emails": {"strategy": "aggregate"}}}
+    assert frames.master_from(frames.master_frame(master)) == master
+    reqs = {"email": "skip_if_missing", "phone": "mask"}
+    assert frames.requirements_from(frames.requirements_frame("contact", reqs)) == reqs
+    mapping = {"username": {"field": "U_DEF_EXT_STUDENTS.laptop_tag", "source": "sis"}}
+    assert frames.mapping_from(frames.mapping_frame("student", mapping)) == mapping
+
+
+def test_conditions_from_the_builder_rows():
+    import pandas as pd
+
+    from ui import config_frames as frames
+
+    rows = pd.DataFrame([
+        {"Attribute": "grade", "Operator": "in_list", "Value": "11, 12,"},
+        {"Attribute": "email", "Operator": "is_empty", "Value": "ignored"},
+        {"Attribute": None, "Operator": "equals", "Value": "x"},
+        {"Attribute": "family_name", "Operator": "starts_with", "Value": " Mc "},
+    ])
+    assert frames.conditions_from(rows) == [
+        {"attribute": "grade", "op": "in_list", "value": ["11", "12"]},
+        {"attribute": "email", "op": "is_empty"},
+        {"attribute": "family_name", "op": "starts_with", "value": "Mc"},
+    ]
+    rule = frames.custom_rule(frames.conditions_from(rows), "any", "exclude", "")
+    assert frames.describe_rule(rule) == (
+        "exclude grade in list [11, 12] or email is empty or family_name starts with 'Mc'")
