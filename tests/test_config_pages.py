@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import workbench as wb
-from tests.test_app import app_on, table
+from tests.test_app import APP, app_on, table
 from workbench import rules
 
 SCHOOLS, ADVANCED, REQUIREMENTS = "pages/schools.py", "pages/advanced.py", "pages/requirements.py"
@@ -413,3 +413,16 @@ def test_conditions_from_the_builder_rows():
     rule = frames.custom_rule(frames.conditions_from(rows), "any", "exclude", "")
     assert frames.describe_rule(rule) == (
         "exclude grade in list [11, 12] or email is empty or family_name starts with 'Mc'")
+
+
+def test_a_save_from_another_session_sets_unsaved_changes_aside(loaded_workspace: Path, monkeypatch):
+    mine = on_page(loaded_workspace, monkeypatch, ADVANCED)
+    widget(mine.toggle, "advanced.incremental_sync").set_value(True).run()
+    theirs = AppTest.from_file(APP, default_timeout=30).run()  # a second browser tab
+    theirs.switch_page(ADVANCED).run()
+    widget(theirs.toggle, "advanced.sync_co_teachers").set_value(True).run()
+    save(theirs)
+    mine.run()
+    assert "saved meanwhile from another session" in mine.warning[0].value
+    assert widget(mine.toggle, "advanced.incremental_sync").value is False
+    assert widget(mine.toggle, "advanced.sync_co_teachers").value is True

@@ -26,6 +26,7 @@ from .workspace import require_workspace, status, workspace_path
 
 DRAFT, BASE, GEN, OUTCOME = "cfg_draft", "cfg_base", "cfg_gen", "cfg_outcome"
 AUTHOR, AUTHOR_NAME = "cfg_author", "cfg_author_name"
+BASE_CONFIG = "cfg_base_config"  # the saved configuration the draft started from
 
 
 class _Guard:
@@ -110,14 +111,22 @@ def findings() -> list[dict[str, Any]] | None:
 def draft() -> dict[str, Any]:
     """This session's draft; replaced by the saved configuration when another save moved on."""
     version = _key()[2]
-    if DRAFT not in st.session_state or st.session_state.get(BASE) != version:
+    if DRAFT not in st.session_state:
         reset_draft()
+    elif st.session_state.get(BASE) != version:
+        unsaved = st.session_state[DRAFT] != st.session_state.get(BASE_CONFIG)
+        reset_draft()
+        if unsaved:
+            st.warning("The configuration was saved meanwhile from another session; your "
+                       "unsaved changes were set aside. This page now shows the saved version.",
+                       icon=":material/sync_problem:")
     return st.session_state[DRAFT]
 
 
 def reset_draft() -> None:
     """Start again from the saved configuration; every config widget gets a fresh key."""
     st.session_state[DRAFT] = copy.deepcopy(saved())
+    st.session_state[BASE_CONFIG] = saved()
     st.session_state[BASE] = _key()[2]
     st.session_state[GEN] = st.session_state.get(GEN, 0) + 1
 
