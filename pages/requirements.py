@@ -24,10 +24,11 @@ def explain() -> None:
 
 
 def edit_requirements(section: dict[str, Any], entity: str) -> None:
-    frame = frames.requirements_frame(entity, section.get(entity, {}))
+    missing = frames.missing_by_attribute(cfg.missing_values(entity))
+    frame = frames.requirements_frame(entity, section.get(entity, {}), missing)
     edited = st.data_editor(
         frame, hide_index=True, key=cfg.wkey(f"requirements.{entity}"),
-        disabled=["Attribute", "Meaning"],
+        disabled=["Attribute", "Meaning", "Missing now"],
         column_config={"Requirement": st.column_config.SelectboxColumn(
             options=list(REQUIREMENTS), required=True)},
     )

@@ -139,6 +139,9 @@ def test_requirements_contact_email_skip_if_missing(loaded_workspace: Path, monk
     at.selectbox(key="cfg_req_entity").set_value("contact").run()
     row = _requirement_row(at, "contact", "email")
     edit(at, "requirements.contact", {row: {"Requirement": "skip_if_missing"}})
+    at.selectbox(key="cfg_req_entity").set_value("student").run()
+    students = widget(at.data_editor, "requirements.student").value.set_index("Attribute")
+    assert students.loc["middle_name", "Missing now"] == 3  # every student lacks one
     save(at, note="contacts need an email")
     assert saved_config(loaded_workspace)["requirements"] == {"contact": {"email": "skip_if_missing"}}
     assert "+  contact:" in at.code[0].value

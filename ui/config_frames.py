@@ -71,10 +71,21 @@ def mapping_from(frame: pd.DataFrame) -> dict[str, dict[str, str]]:
 
 # --- data requirements ---------------------------------------------------------------------
 
-def requirements_frame(entity: str, requirements: dict[str, str]) -> pd.DataFrame:
-    rows = [{"Attribute": name, "Meaning": doc, "Requirement": requirements.get(name, INCLUDE)}
-            for name, doc in attributes(entity)]
-    return pd.DataFrame(rows, columns=["Attribute", "Meaning", "Requirement"])
+def requirements_frame(entity: str, requirements: dict[str, str],
+                       missing: dict[str, int] | None = None) -> pd.DataFrame:
+    """One row per attribute; ``missing``: records missing it now (shown, not edited)."""
+    missing = missing or {}
+    rows = [{"Attribute": name, "Meaning": doc, "Missing now": missing.get(name, 0),
+             "Requirement": requirements.get(name, INCLUDE)} for name, doc in attributes(entity)]
+    return pd.DataFrame(rows, columns=["Attribute", "Meaning", "Missing now", "Requirement"])
+
+
+def missing_by_attribute(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Missing values per attribute over every school (rows of explore.missing_values)."""
+    out: dict[str, int] = {}
+    for row in rows:
+        out[row["attribute"]] = out.get(row["attribute"], 0) + int(row["missing"])
+    return out
 
 
 def requirements_from(frame: pd.DataFrame) -> dict[str, str]:
