@@ -1,0 +1,116 @@
+"""Find duplicates of one entity: exact, scored and ruled pairs, clusters; stored in ``link``.
+
+Everything runs in DuckDB on one cursor (temp tables ``lk_*``); only the pairs worth a steward's
+look (match, possible, or decided by a never-link rule) leave it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from workbench.linkage.blocking import build_candidates
+from workbench.linkage.clusters import Cluster, build_clusters
+from workbench.linkage.exact import build_exact
+from workbench.linkage.features import build_features
+from workbench.linkage.nicknames import install_nicknames
+from workbench.linkage.normalise import ENTITIES, build_records, install_macros
+from workbench.linkage.score import install_weights, score_pairs
+from workbench.workspace import Workspace
+
+LINK_DDL = (
+    "CREATE SCHEMA IF NOT EXISTS link",
+    """CREATE TABLE IF NOT EXISTS link.pair (
+        entity VARCHAR NOT NULL, left_id VARCHAR NOT NULL, right_id VARCHAR NOT NULL,
+        score DOUBLE NOT NULL, probability DOUBLE NOT NULL, band VARCHAR NOT NULL,
+        rule VARCHAR NOT NULL, contributions JSON NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS link.cluster (
+        entity VARCHAR NOT NULL, cluster_id VARCHAR NOT NULL, sourced_id VARCHAR NOT NULL,
+        guarded BOOLEAN NOT NULL)""",
+)
+PAIR_COLUMNS = ("left", "right", "probability", "band", "rule", "score", "contributions")
+
+
+@dataclass(frozen=True)
+class Duplicates:
+    """The pairs (a DataFrame, ``PAIR_COLUMNS``) and clusters of one entity."""
+
+    entity: str
+    pairs: pd.DataFrame
+    clusters: list[Cluster]
+    candidates: int = 0
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``pairs`` (left, right, probability, band, rule, contributions) and
+        ``clusters`` (lists of record IDs)."""
+        pairs = [{**row, "contributions": dict(row["contributions"])}
+                 for row in self.pairs.to_dict(orient="records")]
+        return {"entity": self.entity, "pairs": pairs,
+                "clusters": [list(c.members) for c in self.clusters],
+                "guarded_clusters": [list(c.members) for c in self.clusters if c.guarded]}
+
+
+def _settings(ws: Workspace, config: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    if config is None:
+        from workbench.rules.config import load_config
+
+        return load_config(ws)
+    from workbench.rules.config import complete_config
+
+    return complete_config(dict(config))
+
+
+def _run(cur: duckdb.DuckDBPyConnection, entity: str, cfg: Mapping[str, Any]) -> tuple[int, list[Cluster]]:
+    install_macros(cur)
+    install_nicknames(cur)
+    install_weights(cur, entity)
+    build_records(cur, entity)
+    build_exact(cur, entity, (cfg.get("uniqueness") or {}).get(entity) or [])
+    n = build_candidates(cur)
+    build_features(cur)
+    linkage = cfg["linkage"]
+    score_pairs(cur, entity, float(linkage["match_threshold"]), float(linkage["possible_threshold"]))
+    return n, build_clusters(cur)
+
+
+def _store(cur: duckdb.DuckDBPyConnection, entity: str, clusters: list[Cluster]) -> None:
+    for ddl in LINK_DDL:
+        cur.execute(ddl)
+    cur.execute("DELETE FROM link.pair WHERE entity = ?", [entity])
+    cur.execute("DELETE FROM link.cluster WHERE entity = ?", [entity])
+    cur.execute("""INSERT INTO link.pair SELECT ?, left_id, right_id, score, probability, band,
+        rule, contributions FROM lk_scored WHERE band <> 'non_match' OR rule <> 'score'""", [entity])
+    rows = [(entity, c.members[0], m, c.guarded) for c in clusters for m in c.members]
+    if rows:
+        cols = [list(c) for c in zip(*rows, strict=True)]
+        cur.execute("INSERT INTO link.cluster SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+                    "unnest(?::VARCHAR[]), unnest(?::BOOLEAN[])", cols)
+
+
+def _pairs(cur: duckdb.DuckDBPyConnection, entity: str) -> pd.DataFrame:
+    df = cur.execute("""SELECT left_id AS "left", right_id AS "right", probability, band, rule, score,
+        contributions FROM link.pair WHERE entity = ?
+        ORDER BY probability DESC, left_id, right_id""", [entity]).df()
+    df["contributions"] = [json.loads(c) for c in df["contributions"]]
+    return df
+
+
+def find_duplicates(ws: Workspace, entity: str, config: Mapping[str, Any] | None = None) -> Duplicates:
+    """Score the duplicates of ``entity`` (student, contact, teacher, admin); store them in ``link``."""
+    if entity not in ENTITIES:
+        raise ValueError(f"duplicates are found for {', '.join(ENTITIES)}, not {entity!r}")
+    cfg = _settings(ws, config)
+    start = time.perf_counter()
+    with ws.transaction() as cur:
+        n, clusters = _run(cur, entity, cfg)
+        _store(cur, entity, clusters)
+        pairs = _pairs(cur, entity)
+    return Duplicates(entity, pairs, clusters, n, time.perf_counter() - start)
