@@ -41,18 +41,21 @@ def offer_build() -> None:
 def show_findings() -> None:
     st.subheader("Findings on the candidate roster")
     offer_build()
-    rows = cfg.findings()
-    if rows is None:
+    found = cfg.findings()
+    if found is None:
         st.info("No candidate roster was built yet: its findings (quarantined values, values "
                 "reported missing) show here once it is.")
         return
-    frame = quality.findings_frame(rows)
-    if frame.empty:
+    counts, rows = found
+    if not counts:
         st.success("The candidate roster has no findings.")
         return
-    st.plotly_chart(quality.by_rule_figure(frame), key="dq_rule_chart")
+    st.plotly_chart(quality.by_rule_figure(counts), key="dq_rule_chart")
+    frame = quality.findings_frame(rows)
     shown = quality.filter_findings(frame, choose_filters(frame))
-    st.caption(f"{len(shown):,} of {len(frame):,} finding(s)")
+    total = sum(c["findings"] for c in counts)
+    first = f" (the first {len(frame):,} of {total:,})" if len(frame) < total else ""
+    st.caption(f"{len(shown):,} of {len(frame):,} finding(s){first}")
     st.dataframe(shown, hide_index=True)
     st.download_button("Download as CSV", shown.to_csv(index=False).encode("utf-8"),
                        file_name="findings.csv", mime="text/csv", key="dq_download")

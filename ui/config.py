@@ -86,8 +86,9 @@ def _missing(_ws: wb.Workspace, path: str, load: int, entity: str) -> list[dict[
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _findings(_ws: wb.Workspace, path: str, load: int, version: int,
-              builds: int) -> list[dict[str, Any]] | None:
-    return explore.findings(_ws)
+              builds: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+    counts = explore.finding_counts(_ws)
+    return None if counts is None else (counts, explore.findings(_ws) or [])
 
 
 def _latest_load() -> int:
@@ -100,8 +101,9 @@ def missing_values(entity: str) -> list[dict[str, Any]]:
     return _missing(require_workspace(), str(workspace_path()), _latest_load(), entity)
 
 
-def findings() -> list[dict[str, Any]] | None:
-    """Findings on the candidate roster, or None before one was built."""
+def findings() -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+    """(counts per entity, rule and severity; the first 100,000 findings) of the candidate
+    roster, or None before one was built."""
     ws, path, version = _key()
     return _findings(ws, path, _latest_load(), version, _guard(path).builds)
 

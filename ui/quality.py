@@ -37,10 +37,12 @@ def findings_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(FINDING_HEADERS)).rename(columns=FINDING_HEADERS)
 
 
-def by_rule_figure(frame: pd.DataFrame) -> go.Figure:
-    counts = frame.groupby(["Rule", "Severity"], as_index=False).size().rename(
-        columns={"size": "Findings"})
-    return px.bar(counts, x="Rule", y="Findings", color="Severity", title="Findings by rule")
+def by_rule_figure(counts: list[dict[str, Any]]) -> go.Figure:
+    frame = pd.DataFrame(counts, columns=["entity", "rule", "severity", "findings"])
+    frame["Entity"] = frame["entity"].map(label)
+    frame = frame.rename(columns={"rule": "Rule", "severity": "Severity", "findings": "Findings"})
+    return px.bar(frame, x="Rule", y="Findings", color="Severity", hover_data=["Entity"],
+                  title="Findings by rule")
 
 
 def load_trend_frame(loads: list[dict[str, Any]]) -> pd.DataFrame:

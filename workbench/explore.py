@@ -70,11 +70,24 @@ def _missing_sql(name: str, type_: str) -> str:
     return f"({col} IS NULL)"
 
 
+def _has_findings(ws: Workspace) -> bool:
+    return bool(ws.query("SELECT 1 FROM duckdb_tables() WHERE schema_name = 'dq' "
+                         "AND table_name = 'finding'"))
+
+
+def finding_counts(ws: Workspace) -> list[dict[str, Any]] | None:
+    """Findings on the candidate roster per entity, rule and severity; None before a build."""
+    if not _has_findings(ws):
+        return None
+    rows = ws.query("SELECT entity, rule, severity, count(*) FROM dq.finding GROUP BY ALL "
+                    "ORDER BY 4 DESC, 1, 2")
+    return [{"entity": e, "rule": r, "severity": s, "findings": int(n)} for e, r, s, n in rows]
+
+
 def findings(ws: Workspace, limit: int = 100_000) -> list[dict[str, Any]] | None:
-    """The findings on the candidate roster (``dq.finding``), or None before one was built."""
-    exists = ws.query("SELECT 1 FROM duckdb_tables() WHERE schema_name = 'dq' "
-                      "AND table_name = 'finding'")
-    if not exists:
+    """The findings on the candidate roster (``dq.finding``, at most ``limit``), or None before
+    one was built."""
+    if not _has_findings(ws):
         return None
     cols = ", ".join(FINDING_COLUMNS)
     rows = ws.query(f"SELECT {cols} FROM dq.finding ORDER BY severity, rule, entity, sourced_id "
