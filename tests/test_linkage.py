@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ def _pairs(groups: Iterable[Iterable[str]]) -> set[Pair]:
 
 
 @pytest.fixture(scope="module")
-def district(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A 2,000-student sandbox district, loaded, with the duplicates of every person entity."""
     from workbench.sandbox import generate_district
 
@@ -38,8 +38,9 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     wb.load_path(ws, root / "district", source="sis")
     found = {e: find_duplicates(ws, e) for e in ("student", "contact", "teacher", "admin")}
     truth = json.loads((root / "district" / "truth.json").read_text())
-    yield {"ws": ws, "dups": found, "truth": truth, "root": root}
-    ws.close()
+    data = {"ws": ws, "dups": found, "truth": truth, "root": root}
+    yield data
+    data["ws"].close()
 
 
 def _matched(d: Duplicates) -> set[Pair]:
@@ -169,3 +170,22 @@ def test_clusters_are_guarded_against_chaining() -> None:
     chain = [("a", "b", 0.99, "match", "score"), ("b", "c", 0.98, "match", "score"),
              ("c", "d", 0.97, "match", "score")]
     assert _clusters_of(chain) == [(("a", "b"), True), (("c", "d"), True)]
+
+
+def test_cli_prints_the_pairs_and_clusters_as_json(district: dict[str, Any],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from workbench.cli import main
+
+    district["ws"].close()
+    try:
+        assert main(["duplicates", str(district["root"] / "ws"), "--entity", "student", "--json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert set(doc) >= {"pairs", "clusters"}
+        pair = doc["pairs"][0]
+        assert set(pair) >= {"left", "right", "probability", "band", "contributions", "rule"}
+        assert isinstance(pair["contributions"], dict) and pair["band"] == "match"
+        assert [sorted(p) for p in district["truth"]["duplicate_students"][:1]][0] in doc["clusters"]
+        assert main(["duplicates", str(district["root"] / "ws"), "--entity", "contact"]) == 0
+        assert "contact:" in capsys.readouterr().out
+    finally:
+        district["ws"] = wb.open_workspace(district["root"] / "ws")

@@ -184,6 +184,30 @@ def cmd_preview(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_duplicates(doc: dict[str, Any], seconds: float) -> None:
+    pairs, clusters = doc["pairs"], doc["clusters"]
+    print(f"{doc['entity']}: {len(pairs)} pair(s), {len(clusters)} cluster(s) "
+          f"({len(doc['guarded_clusters'])} guarded), {seconds:.2f}s")
+    for p in pairs:
+        top = sorted(p["contributions"].items(), key=lambda kv: -abs(kv[1]))[:3]
+        why = ", ".join(f"{k} {v:+.1f}" for k, v in top if k != "prior")
+        print(f"  {p['left']:<12} {p['right']:<12} {p['probability']:.3f} {p['band']:<9} "
+              f"{p['rule']:<24} {why}")
+
+
+def cmd_duplicates(args: argparse.Namespace) -> int:
+    from workbench.linkage import find_duplicates
+
+    with open_workspace(args.workspace) as ws:
+        found = find_duplicates(ws, args.entity)
+    doc = found.to_dict()
+    if args.json:
+        print(json.dumps(doc, indent=2, default=str))
+    else:
+        _print_duplicates(doc, found.seconds)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbench", description="Roster Workbench: the data steward's "
                                 "workbench for K-12 rosters.")
@@ -235,6 +259,13 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--config", required=True, help="the draft YAML file")
     pv.add_argument("--json", action="store_true")
     pv.set_defaults(func=cmd_preview)
+
+    du = sub.add_parser("duplicates", help="duplicate pairs (exact, scored, ruled) with their reasons, "
+                        "and clusters; stored in the link schema")
+    du.add_argument("workspace")
+    du.add_argument("--entity", choices=["student", "contact", "teacher", "admin"], default="student")
+    du.add_argument("--json", action="store_true")
+    du.set_defaults(func=cmd_duplicates)
 
     dm = sub.add_parser("demo", help="build the demo workspace (sandbox district, loaded)")
     dm.add_argument("workspace")
