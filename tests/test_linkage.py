@@ -111,13 +111,18 @@ def test_results_are_stored_in_the_link_schema(district: dict[str, Any]) -> None
     assert all(isinstance(c, list) and len(c) >= 2 for c in doc["clusters"])
 
 
-def _workspace_with_contacts(root: Path, rows: list[tuple[str, str, str, str | None, str]]) -> wb.Workspace:
+Row = tuple[str, str, str, str | None, str]
+
+
+def _workspace_with_contacts(root: Path, rows: list[Row], middles: dict[str, str] | None = None,
+                             sources: dict[str, str] | None = None) -> wb.Workspace:
     ws = wb.init_workspace(root)
     for sid, given, family, email, phone in rows:
         ws.con.execute("INSERT INTO stg.contact (sourced_id, source, source_id, load_id, given_name, "
-                       "family_name, email, phone, street, postal_code) VALUES "
-                       "(?, 'sis', ?, 1, ?, ?, ?, ?, '1 Elm St', '97301')",
-                       [sid, sid, given, family, email, phone])
+                       "middle_name, family_name, email, phone, street, postal_code) VALUES "
+                       "(?, ?, ?, 1, ?, ?, ?, ?, ?, '1 Elm St', '97301')",
+                       [sid, (sources or {}).get(sid, "sis"), sid, given,
+                        (middles or {}).get(sid), family, email, phone])
     return ws
 
 
@@ -139,6 +144,24 @@ def test_exact_match_across_case_accents_and_spacing(tmp_path: Path) -> None:
         assert d.pairs[["left", "right", "band", "rule"]].values.tolist() == [
             ["C1", "C2", "match", "exact:given_name+family_name+email"]]
         assert [list(c.members) for c in d.clusters] == [["C1", "C2"]]
+
+
+def test_exact_across_sources_and_exact_with_a_conflict(tmp_path: Path) -> None:
+    """Same key in two sources is exact; a same-named father and son sharing the family e-mail
+    (different middle names, no phone in common) is named exact but left for review."""
+    rows = [("C1", "Ana", "Lopez", "ana@x.example.org", "555-201-0001"),
+            ("X1", "ana", "LÓPEZ", "Ana@X.example.org", "(555) 201-0001"),
+            ("C2", "David", "Cruz", "cruzfamily@x.example.org", "555-201-0003"),
+            ("C3", "David", "Cruz", "cruzfamily@x.example.org", "555-201-0004")]
+    ws = _workspace_with_contacts(tmp_path / "ws", rows, middles={"C2": "Manuel", "C3": "Luis"},
+                                  sources={"X1": "crm"})
+    with ws:
+        d = find_duplicates(ws, "contact")
+        got = {(r.left, r.right): (r.band, r.rule) for r in d.pairs.itertuples()}
+        rule = "exact:given_name+family_name+email"
+        assert got[("C1", "X1")] == ("match", rule)
+        assert got[("C2", "C3")] == ("possible", rule)
+        assert [list(c.members) for c in d.clusters] == [["C1", "X1"]]
 
 
 def test_normalisation_macros() -> None:

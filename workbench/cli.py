@@ -189,8 +189,9 @@ def _print_duplicates(doc: dict[str, Any], seconds: float) -> None:
     print(f"{doc['entity']}: {len(pairs)} pair(s), {len(clusters)} cluster(s) "
           f"({len(doc['guarded_clusters'])} guarded), {seconds:.2f}s")
     for p in pairs:
-        top = sorted(p["contributions"].items(), key=lambda kv: -abs(kv[1]))[:3]
-        why = ", ".join(f"{k} {v:+.1f}" for k, v in top if k != "prior")
+        reasons = [(k, v) for k, v in p["contributions"].items() if k != "prior"]
+        top = sorted(reasons, key=lambda kv: -abs(kv[1]))[:3]
+        why = ", ".join(f"{k} {v:+.1f}" for k, v in top)
         print(f"  {p['left']:<12} {p['right']:<12} {p['probability']:.3f} {p['band']:<9} "
               f"{p['rule']:<24} {why}")
 

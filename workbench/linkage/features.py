@@ -10,7 +10,8 @@ import duckdb
 JW = "jaro_winkler_similarity"
 
 # Daniel/Daniela, Paul/Paula, Antonio/Antonia: two people, often in one household, not a typo.
-GENDERED = """(l.given || 'a' = r.given OR r.given || 'a' = l.given
+GENDERED = """((l.given || 'a' = r.given AND right(l.given, 1) <> 'a')
+        OR (r.given || 'a' = l.given AND right(r.given, 1) <> 'a')
         OR (left(l.given, -1) = left(r.given, -1) AND length(l.given) >= 4
             AND list_sort([right(l.given, 1), right(r.given, 1)]) IN (['a', 'o'], ['a', 'e'])))"""
 
@@ -35,7 +36,7 @@ FEATURES: dict[str, str] = {
         WHEN l.family IS NULL OR r.family IS NULL THEN 'missing'
         WHEN l.family = r.family THEN 'exact'
         WHEN len(list_intersect(l.family_words, r.family_words)) > 0 THEN 'part'
-        WHEN {JW}(l.family, r.family) >= 0.9 OR (least(length(l.family), length(r.family)) >= 4
+        WHEN {JW}(l.family, r.family) >= 0.9 OR (greatest(length(l.family), length(r.family)) >= 4
              AND damerau_levenshtein(l.family, r.family) = 1) THEN 'close'
         ELSE 'differ' END""",
     "birth_date": """CASE

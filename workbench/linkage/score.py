@@ -9,7 +9,9 @@ person match, they cannot make one. Disagreements count in full. Every pair's ``
 
 Rules then override the score, recorded in ``rule``: never-link (``never:twin``,
 ``never:sibling_email``) caps it at ``NEVER_SCORE``; always-link (``always:state_id``) and exact
-duplicates of a configured domain (``exact:...``) raise it to ``ALWAYS_SCORE``. Never wins.
+duplicates of a configured domain (``exact:...``) raise it to ``ALWAYS_SCORE``, unless a feature
+speaks clearly against the exact pair (``CONFLICT``): then the score decides, the rule is still
+named, and the steward reviews it. Never wins.
 A staff member who is also a parent is never linked by construction: pairs are only ever formed
 inside one entity, so a teacher or admin is never compared with a contact.
 """
@@ -22,6 +24,9 @@ import duckdb
 
 NEVER_SCORE = -9.21  # probability 0.0001
 ALWAYS_SCORE = 9.21  # probability 0.9999
+# An exact pair with a feature this much against it (a different middle name, no phone in
+# common: a father and son of the same name sharing the family e-mail) keeps its score.
+CONFLICT = -1.5
 HOUSEHOLD = ("family_name", "street", "zip", "phone", "email", "school", "grade")
 
 WEIGHTS: dict[str, dict[str, float]] = {
@@ -111,13 +116,15 @@ def score_pairs(cur: duckdb.DuckDBPyConnection, entity: str, match: float, possi
                   ELSE weight END AS value
       FROM capped),
     summed AS (
-      SELECT left_id, right_id, $prior + sum(value) AS raw_score FROM contrib GROUP BY ALL),
+      SELECT left_id, right_id, $prior + sum(value) AS raw_score, min(value) AS worst
+      FROM contrib GROUP BY ALL),
     ruled AS (
-      SELECT s.left_id, s.right_id, s.raw_score, {_rule_sql(entity)} AS rule
+      SELECT s.left_id, s.right_id, s.raw_score, s.worst, {_rule_sql(entity)} AS rule
       FROM summed s JOIN lk_feat f USING (left_id, right_id)
       LEFT JOIN lk_exact x USING (left_id, right_id)),
     adjusted AS (
       SELECT *, CASE WHEN rule LIKE 'never:%' THEN least(0, $never - raw_score)
+                     WHEN rule LIKE 'exact:%' AND worst <= $conflict THEN 0
                      WHEN rule IS NOT NULL THEN greatest(0, $always - raw_score)
                      ELSE 0 END AS adjustment
       FROM ruled),
@@ -135,7 +142,7 @@ def score_pairs(cur: duckdb.DuckDBPyConnection, entity: str, match: float, possi
            coalesce(a.rule, 'score') AS rule, js.contributions
     FROM adjusted a JOIN js USING (left_id, right_id)""",
                 {"cap": scorer.household_cap, "prior": scorer.prior, "never": NEVER_SCORE,
-                 "always": ALWAYS_SCORE})
+                 "always": ALWAYS_SCORE, "conflict": CONFLICT})
     cur.execute("""CREATE OR REPLACE TEMP TABLE lk_scored AS
         SELECT *, CASE WHEN probability >= ? THEN 'match' WHEN probability >= ? THEN 'possible'
                        ELSE 'non_match' END AS band
