@@ -212,3 +212,27 @@ def test_cli_prints_the_pairs_and_clusters_as_json(district: dict[str, Any],
         assert "contact:" in capsys.readouterr().out
     finally:
         district["ws"] = wb.open_workspace(district["root"] / "ws")
+
+
+def _workspace_with_students(root: Path, rows: list[tuple[str, str, str, str]]) -> wb.Workspace:
+    """Students of one household (sourced_id, given name, state ID, entry date)."""
+    ws = wb.init_workspace(root)
+    for sid, given, state_id, entered in rows:
+        ws.con.execute("INSERT INTO stg.student (sourced_id, source, source_id, load_id, given_name, "
+                       "family_name, birth_date, state_id, entry_date, school_sourced_id, grade, "
+                       "street, postal_code, phone) VALUES (?, 'sis', ?, 1, ?, 'Reyes', "
+                       "DATE '2016-04-09', ?, ?::DATE, '100', '04', '7 Oak Ln', '97301', '555-301-2200')",
+                       [sid, sid, given, state_id, entered])
+    return ws
+
+
+def test_twins_with_close_names_are_kept_apart_and_a_re_enrolment_is_not(tmp_path: Path) -> None:
+    twins = [("S1", "Aidan", "1001", "2021-08-25"), ("S2", "Aiden", "1002", "2021-08-25")]
+    with _workspace_with_students(tmp_path / "twins", twins) as ws:
+        d = find_duplicates(ws, "student")
+        assert d.pairs[["band", "rule"]].values.tolist() == [["non_match", "never:twin"]]
+        assert d.clusters == []
+    again = [("S1", "Aidan", "1001", "2021-08-25"), ("S9", "Aiden", "1009", "2026-10-02")]
+    with _workspace_with_students(tmp_path / "again", again) as ws:
+        d = find_duplicates(ws, "student")
+        assert d.pairs[["band", "rule"]].values.tolist() == [["match", "score"]]

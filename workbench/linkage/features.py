@@ -66,6 +66,11 @@ FEATURES: dict[str, str] = {
     "school": """CASE
         WHEN l.school IS NULL OR r.school IS NULL THEN 'missing'
         WHEN l.school = r.school THEN 'exact' ELSE 'differ' END""",
+    # twins start school together; a re-enrolment comes later (used by never:twin, no weight)
+    "enrolled": """CASE
+        WHEN l.entered IS NULL OR r.entered IS NULL OR l.school IS NULL OR r.school IS NULL
+          THEN 'missing'
+        WHEN l.entered = r.entered AND l.school = r.school THEN 'together' ELSE 'apart' END""",
     "grade": """CASE
         WHEN l.grade IS NULL OR r.grade IS NULL THEN 'missing'
         WHEN l.grade = r.grade THEN 'exact' ELSE 'differ' END""",

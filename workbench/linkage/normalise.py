@@ -40,7 +40,7 @@ _COMMON = {
 _EMPTY = {
     "emails": "[]::VARCHAR[]", "phones": "[]::VARCHAR[]", "birth_date": "NULL::DATE",
     "street": "NULL::VARCHAR", "zip": "NULL::VARCHAR", "school": "NULL::VARCHAR",
-    "grade": "NULL::VARCHAR", "state_id": "NULL::VARCHAR",
+    "grade": "NULL::VARCHAR", "state_id": "NULL::VARCHAR", "entered": "NULL::DATE",
 }
 _HOME = {"street": "lk_words(street)", "zip": "NULLIF(left(lk_digits(postal_code), 5), '')"}
 _STAFF = {
@@ -51,7 +51,7 @@ _SPECIFIC = {
     "student": {
         "emails": "lk_list([lk_email(email)])", "phones": "lk_list([lk_phone(phone)])",
         "birth_date": "birth_date", **_HOME, "school": "school_sourced_id", "grade": "grade",
-        "state_id": "lk_compact(state_id)",
+        "state_id": "lk_compact(state_id)", "entered": "entry_date",
     },
     "contact": {
         "emails": "lk_list(list_transform(list_prepend(email, coalesce(emails, [])), lambda e: lk_email(e)))",

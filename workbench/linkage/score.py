@@ -7,7 +7,9 @@ person match, they cannot make one. Disagreements count in full. Every pair's ``
 (feature -> signed log-odds, with ``prior`` and any rule adjustment) sum to its score, and
 ``probability = 1 / (1 + exp(-score))``.
 
-Rules then override the score, recorded in ``rule``: never-link (``never:twin``,
+Rules then override the score, recorded in ``rule``: never-link (``never:twin``: same family name,
+birth date and household, no common state ID, given names that differ, or that are merely close,
+Aidan and Aiden, when both started at the same school on the same day;
 ``never:sibling_email``) caps it at ``NEVER_SCORE``; always-link (``always:state_id``) and exact
 duplicates of a configured domain (``exact:...``) raise it to ``ALWAYS_SCORE``, unless a feature
 speaks clearly against the exact pair (``CONFLICT``): then the score decides, the rule is still
@@ -69,7 +71,8 @@ SCORERS = {
 NEVER_RULES: dict[str, str] = {
     "never:twin": "f.family_name IN ('exact', 'part', 'close') AND f.birth_date = 'exact' "
                   "AND (f.street = 'exact' OR f.phone = 'shared') "
-                  "AND f.given_name IN ('differ', 'variant') AND f.state_id <> 'exact'",
+                  "AND f.state_id <> 'exact' AND (f.given_name IN ('differ', 'variant', 'similar') "
+                  "OR (f.given_name = 'close' AND f.enrolled = 'together'))",
     "never:sibling_email": "f.email = 'shared' AND f.given_name IN ('differ', 'variant') "
                            "AND f.birth_date = 'differ'",
 }
