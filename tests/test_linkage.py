@@ -100,6 +100,11 @@ def test_exact_duplicates_by_the_configured_domain(district: dict[str, Any]) -> 
     find_duplicates(district["ws"], "contact")  # restore the stored pairs for the other tests
 
 
+def test_a_bad_domain_is_an_input_error(district: dict[str, Any]) -> None:
+    with pytest.raises(wb.InputError, match="not an attribute of contact"):
+        find_duplicates(district["ws"], "contact", {"uniqueness": {"contact": [["birth_date"]]}})
+
+
 def test_results_are_stored_in_the_link_schema(district: dict[str, Any]) -> None:
     ws, d = district["ws"], district["dups"]["contact"]
     n = ws.query("SELECT count(*) FROM link.pair WHERE entity = 'contact'")[0][0]

@@ -10,12 +10,15 @@ import duckdb
 
 MAX_BLOCK = 200
 
+# ``ctx`` narrows the name blocks: the birth year for students, the zip for contacts.
+_DOB = ("strftime(birth_date, '%Y') || '-' || least(month(birth_date), day(birth_date))"
+        " || '-' || greatest(month(birth_date), day(birth_date))")
 RULES: dict[str, str] = {
-    # birth date, day and month in either order (covers transposed dates)
-    "birth_date": "strftime(birth_date, '%Y') || '-' || least(month(birth_date), day(birth_date))"
-                  " || '-' || greatest(month(birth_date), day(birth_date))",
-    "family_initial": "family || '|' || left(given, 1)",
-    "given_initial": "given || '|' || left(family, 1)",
+    # birth date, day and month in either order (covers transposed dates), and one initial
+    "birth_date_given": f"{_DOB} || '|' || left(given, 1)",
+    "birth_date_family": f"{_DOB} || '|' || left(family, 1)",
+    "family_initial": "family || '|' || left(given, 1) || '|' || ctx",
+    "given_initial": "given || '|' || left(family, 1) || '|' || ctx",
     "state_id": "state_id",
     "street_zip": "street || '|' || zip",
 }
@@ -24,7 +27,9 @@ LIST_RULES: dict[str, str] = {"email": "emails", "phone": "phones"}
 
 def keys_sql() -> str:
     """SELECT (id, key) over ``lk_rec`` for every blocking rule (key NULL = no key)."""
-    parts = [f"SELECT id, '{name}:' || ({expr}) AS key FROM lk_rec" for name, expr in RULES.items()]
+    ctx = "coalesce(CAST(year(birth_date) AS VARCHAR), zip, '')"
+    parts = [f"SELECT id, '{name}:' || ({expr}) AS key FROM (SELECT *, {ctx} AS ctx FROM lk_rec)"
+             for name, expr in RULES.items()]
     parts += [f"SELECT id, '{name}:' || v AS key FROM lk_rec, unnest({col}) AS u(v)"
               for name, col in LIST_RULES.items()]
     return "\nUNION ALL\n".join(parts)

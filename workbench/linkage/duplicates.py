@@ -22,6 +22,7 @@ from workbench.linkage.features import build_features
 from workbench.linkage.nicknames import install_nicknames
 from workbench.linkage.normalise import ENTITIES, build_records, install_macros
 from workbench.linkage.score import install_weights, score_pairs
+from workbench.rules.config import complete_config, load_config, validate_config
 from workbench.workspace import Workspace
 
 LINK_DDL = (
@@ -59,13 +60,10 @@ class Duplicates:
 
 
 def _settings(ws: Workspace, config: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The saved configuration, or a given one completed with the defaults and validated."""
     if config is None:
-        from workbench.rules.config import load_config
-
         return load_config(ws)
-    from workbench.rules.config import complete_config
-
-    return complete_config(dict(config))
+    return validate_config(complete_config(dict(config)))
 
 
 def _run(cur: duckdb.DuckDBPyConnection, entity: str, cfg: Mapping[str, Any]) -> tuple[int, list[Cluster]]:
