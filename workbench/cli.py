@@ -209,6 +209,50 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _decision_dict(d: Any) -> dict[str, Any]:
+    return {"decision_id": d.decision_id, "entity": d.entity, "left": d.left_id, "right": d.right_id,
+            "action": d.action, "author": d.author, "decided_at": d.decided_at.isoformat(timespec="seconds"),
+            "note": d.note, "active": d.active, "reversed_by": d.reversed_by}
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    from workbench.linkage import decide
+
+    with open_workspace(args.workspace) as ws:
+        d = decide(ws, args.entity, args.left, args.right, args.action, author=args.author,
+                   note=args.note)
+    print(f"decision #{d.decision_id}: {d.action} {d.left_id} and {d.right_id} ({d.entity}) by "
+          f"{d.author}; applied from the next `workbench duplicates` on")
+    return EXIT_OK
+
+
+def cmd_decisions(args: argparse.Namespace) -> int:
+    from workbench.linkage import list_decisions
+
+    with open_workspace(args.workspace) as ws:
+        found = [_decision_dict(d) for d in list_decisions(ws, args.entity)]
+    if args.json:
+        print(json.dumps(found, indent=2))
+        return EXIT_OK
+    for d in found:
+        state = "active" if d["active"] else f"reversed by {d['reversed_by']}"
+        print(f"  #{d['decision_id']:<5} {d['decided_at']}  {d['entity']:<8} {d['action']:<14} "
+              f"{d['left']} ~ {d['right']}  by {d['author']}  ({state})  {d['note'] or ''}")
+    if not found:
+        print("No decisions yet.")
+    return EXIT_OK
+
+
+def cmd_undo_decision(args: argparse.Namespace) -> int:
+    from workbench.linkage import undo
+
+    with open_workspace(args.workspace) as ws:
+        d = undo(ws, args.decision_id, author=args.author)
+    print(f"decision #{d.decision_id} ({d.action} {d.left_id} and {d.right_id}) reversed by "
+          f"{d.reversed_by}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbench", description="Roster Workbench: the data steward's "
                                 "workbench for K-12 rosters.")
@@ -260,6 +304,28 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--config", required=True, help="the draft YAML file")
     pv.add_argument("--json", action="store_true")
     pv.set_defaults(func=cmd_preview)
+
+    de = sub.add_parser("decide", help="a steward decision on a duplicate pair (remembered)")
+    de.add_argument("workspace")
+    de.add_argument("--entity", required=True, choices=["student", "contact", "teacher", "admin"])
+    de.add_argument("action", choices=["merge", "keep_separate", "relink"])
+    de.add_argument("left")
+    de.add_argument("right")
+    de.add_argument("--author")
+    de.add_argument("--note")
+    de.set_defaults(func=cmd_decide)
+
+    dl = sub.add_parser("decisions", help="the steward's duplicate decisions, active and reversed")
+    dl.add_argument("workspace")
+    dl.add_argument("--entity", choices=["student", "contact", "teacher", "admin"])
+    dl.add_argument("--json", action="store_true")
+    dl.set_defaults(func=cmd_decisions)
+
+    ud = sub.add_parser("undo-decision", help="reverse a decision (e.g. unmerge); history is kept")
+    ud.add_argument("workspace")
+    ud.add_argument("decision_id", type=int)
+    ud.add_argument("--author")
+    ud.set_defaults(func=cmd_undo_decision)
 
     du = sub.add_parser("duplicates", help="duplicate pairs (exact, scored, ruled) with their reasons, "
                         "and clusters; stored in the link schema")

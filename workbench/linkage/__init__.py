@@ -6,6 +6,7 @@
 """
 
 from workbench.linkage.clusters import Cluster
+from workbench.linkage.decisions import Decision, decide, list_decisions, undo
 from workbench.linkage.duplicates import Duplicates, find_duplicates
 
-__all__ = ["Cluster", "Duplicates", "find_duplicates"]
+__all__ = ["Cluster", "Decision", "Duplicates", "decide", "find_duplicates", "list_decisions", "undo"]

@@ -17,6 +17,7 @@ import pandas as pd
 
 from workbench.linkage.blocking import build_candidates
 from workbench.linkage.clusters import Cluster, build_clusters
+from workbench.linkage.decisions import apply_decisions
 from workbench.linkage.exact import build_exact
 from workbench.linkage.features import build_features
 from workbench.linkage.nicknames import install_nicknames
@@ -76,6 +77,7 @@ def _run(cur: duckdb.DuckDBPyConnection, entity: str, cfg: Mapping[str, Any]) ->
     build_features(cur)
     linkage = cfg["linkage"]
     score_pairs(cur, entity, float(linkage["match_threshold"]), float(linkage["possible_threshold"]))
+    apply_decisions(cur, entity)
     return n, build_clusters(cur)
 
 
