@@ -8,6 +8,7 @@ Public API (the same that the app, the CLI and notebooks use)::
     wb.workspace_status(ws)
 """
 
+from . import linkage, rules  # the configuration and duplicates APIs: wb.rules, wb.linkage
 from .errors import InputError, Problem, WorkbenchError, WorkspaceError
 from .load import LoadResult, detect_kind, load_path
 from .status import load_findings, workspace_status
@@ -22,8 +23,10 @@ __all__ = [
     "WorkspaceError",
     "detect_kind",
     "init_workspace",
+    "linkage",
     "load_findings",
     "load_path",
     "open_workspace",
+    "rules",
     "workspace_status",
 ]
