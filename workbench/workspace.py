@@ -6,6 +6,7 @@ DuckDB schemas name the stage: ``meta`` (sources and loads), ``raw`` (as loaded,
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
 from collections.abc import Iterator
@@ -138,6 +139,16 @@ def open_workspace(
     if not read_only:
         _ensure_schema(con)
     return Workspace(root, con)
+
+
+def author_name(author: str | None = None) -> str:
+    """Who is acting: the given name, else $WORKBENCH_AUTHOR, else the login name."""
+    if author:
+        return author
+    try:
+        return os.environ.get("WORKBENCH_AUTHOR") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def check_source_name(name: str) -> str:

@@ -10,8 +10,6 @@ marks it reversed, with who and when; nothing is erased.
 
 from __future__ import annotations
 
-import getpass
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +17,7 @@ from typing import Any
 import duckdb
 
 from workbench.errors import InputError
-from workbench.workspace import Workspace
+from workbench.workspace import Workspace, author_name
 
 ACTIONS = ("merge", "keep_separate", "relink")
 DECIDED_SCORE = 20.0  # |log-odds| a decision sets: probability 1 - 2e-9 or 2e-9
@@ -54,14 +52,6 @@ class Decision:
     def active(self) -> bool:
         return self.reversed_at is None
 
-
-def _author(author: str | None) -> str:
-    if author:
-        return author
-    try:
-        return os.environ.get("WORKBENCH_AUTHOR") or getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def ensure(cur: duckdb.DuckDBPyConnection) -> None:
@@ -99,7 +89,7 @@ def decide(ws: Workspace, entity: str, left: str, right: str, action: str, *,
         row = cur.execute("SELECT nextval('link.decision_seq')").fetchone()
         decision_id = int(row[0]) if row else 0
         cur.execute("INSERT INTO link.decision VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
-                    [decision_id, entity, left, right, action, _author(author), datetime.now(), note])
+                    [decision_id, entity, left, right, action, author_name(author), datetime.now(), note])
     return get_decision(ws, decision_id)
 
 
@@ -111,7 +101,7 @@ def undo(ws: Workspace, decision_id: int, *, author: str | None = None) -> Decis
                              f"{decision.reversed_by}", field="decision_id", outcome=NOT_DECIDED)
     with ws.transaction() as cur:
         cur.execute("UPDATE link.decision SET reversed_by = ?, reversed_at = ? WHERE decision_id = ?",
-                    [_author(author), datetime.now(), decision_id])
+                    [author_name(author), datetime.now(), decision_id])
     return get_decision(ws, decision_id)
 
 

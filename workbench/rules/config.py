@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import difflib
-import getpass
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +21,7 @@ import yaml
 from workbench.errors import InputError, Problem
 from workbench.model.schema import ENTITIES, column_names
 from workbench.rules.schema import TEMPLATES, config_schema
-from workbench.workspace import Workspace
+from workbench.workspace import Workspace, author_name
 
 CONFIG_FILE = "workbench.yaml"
 NOT_SAVED = "Nothing was saved; the configuration is unchanged."
@@ -206,14 +204,6 @@ def diff_text(old: str, new: str, old_label: str, new_label: str) -> str:
                                         fromfile=old_label, tofile=new_label))
 
 
-def _author(author: str | None) -> str:
-    if author:
-        return author
-    try:
-        return os.environ.get("WORKBENCH_AUTHOR") or getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
 
 def save_config(
     ws: Workspace, config: dict[str, Any], *, author: str | None = None, note: str | None = None
@@ -232,9 +222,9 @@ def save_config(
     now = datetime.now()
     with ws.transaction() as cur:
         cur.execute("INSERT INTO meta.config_version VALUES (?, ?, ?, ?, ?, ?)",
-                    [number, _author(author), now, text, diff, note])
+                    [number, author_name(author), now, text, diff, note])
         _write_file(ws.root / CONFIG_FILE, text)
-    return ConfigVersion(number, _author(author), now, text, diff, note)
+    return ConfigVersion(number, author_name(author), now, text, diff, note)
 
 
 def _write_file(path: Path, text: str) -> None:
