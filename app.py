@@ -16,6 +16,9 @@ navigation = st.navigation({
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/load.py", title="Load", icon=":material/upload_file:"),
     ],
+    "Review": [
+        st.Page("pages/duplicates.py", title="Duplicates", icon=":material/join:"),
+    ],
     "Configure": [
         st.Page("pages/schools.py", title="Schools & Attributes", icon=":material/domain:"),
         st.Page("pages/requirements.py", title="Data Requirements", icon=":material/rule:"),
