@@ -52,3 +52,5 @@ def test_differences_are_highlighted_character_by_character() -> None:
     assert ":red-background[" in a and ":red-background[" in b
     assert diff_markdown("same", "same") == ("same", "same")
     assert diff_markdown(None, "x") == ("—", ":red-background[x]")
+    assert diff_markdown("relative", "parent") == (":red-background[relative]", ":red-background[parent]")
+    assert diff_markdown("Jon", "John")[1] == "Jo:red-background[h]n"

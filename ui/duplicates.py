@@ -26,7 +26,10 @@ def diff_markdown(left: str | None, right: str | None) -> tuple[str, str]:
     a, b = left or "", right or ""
     if a == b:
         return escape_md(a) or "—", escape_md(b) or "—"
-    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.ratio() < 0.5:  # unrelated values: mark them whole, not letter by letter
+        return _marked(a, [(0, len(a))]) or "—", _marked(b, [(0, len(b))]) or "—"
+    ops = matcher.get_opcodes()
     a_spans = [(i1, i2) for tag, i1, i2, _, _ in ops if tag != "equal"]
     b_spans = [(j1, j2) for tag, _, _, j1, j2 in ops if tag != "equal"]
     return _marked(a, a_spans) or "—", _marked(b, b_spans) or "—"
