@@ -105,21 +105,24 @@ def undo(ws: Workspace, decision_id: int, *, author: str | None = None) -> Decis
     return get_decision(ws, decision_id)
 
 
-def list_decisions(ws: Workspace, entity: str | None = None, *,
-                   active_only: bool = False) -> list[Decision]:
+def _decisions(ws: Workspace, where: str, params: list[Any]) -> list[Decision]:
     if not ws.query("SELECT 1 FROM duckdb_tables() WHERE schema_name = 'link' "
                     "AND table_name = 'decision'"):
         return []
-    sql = f"SELECT {', '.join(COLUMNS)} FROM link.decision WHERE (? IS NULL OR entity = ?)"
-    if active_only:
-        sql += " AND reversed_at IS NULL"
-    return [Decision(*r) for r in ws.query(sql + " ORDER BY decision_id", [entity, entity])]
+    sql = f"SELECT {', '.join(COLUMNS)} FROM link.decision WHERE {where} ORDER BY decision_id"
+    return [Decision(*r) for r in ws.query(sql, params)]
+
+
+def list_decisions(ws: Workspace, entity: str | None = None, *,
+                   active_only: bool = False) -> list[Decision]:
+    where = "(? IS NULL OR entity = ?)" + (" AND reversed_at IS NULL" if active_only else "")
+    return _decisions(ws, where, [entity, entity])
 
 
 def get_decision(ws: Workspace, decision_id: int) -> Decision:
-    for d in list_decisions(ws):
-        if d.decision_id == decision_id:
-            return d
+    found = _decisions(ws, "decision_id = ?", [decision_id])
+    if found:
+        return found[0]
     raise InputError.one(f"decision {decision_id} does not exist", field="decision_id",
                          hint="list them with `workbench decisions WORKSPACE`", outcome=NOT_DECIDED)
 

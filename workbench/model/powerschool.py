@@ -102,8 +102,15 @@ def _class_sql(t: dict[str, str]) -> str:
     FROM {t['sections']} s LEFT JOIN {t['courses']} c ON trim(c.course_number) = trim(s.course_number)"""
 
 
-def _extension_sql(cur: duckdb.DuckDBPyConnection, source: str, t: dict[str, str]) -> str:
-    """A JSON object of every student extension field, keyed ``table.field``; nulls dropped."""
+def _raw_columns(cur: duckdb.DuckDBPyConnection, source: str, table: str) -> list[str]:
+    return [c for (c,) in cur.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ? "
+        "ORDER BY column_index", [f"{source}__{table}"]).fetchall()]
+
+
+def _extension_sql(cur: duckdb.DuckDBPyConnection, source: str) -> tuple[str, str]:
+    """(expression, joins): a JSON object of every student extension field, keyed ``table.field``;
+    nulls dropped."""
     parts, joins = [], []
     tables = cur.execute(
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw' AND starts_with(table_name, ?)",
@@ -114,39 +121,23 @@ def _extension_sql(cur: duckdb.DuckDBPyConnection, source: str, t: dict[str, str
         if name[len(source) + 2:].startswith(("u_", "s_", "studentcorefields"))
     )
     for i, table in enumerate(ext):
-        cols = [
-            c for (c,) in cur.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ? "
-                "ORDER BY column_index", [f"{source}__{table}"],
-            ).fetchall()
-            if c != "studentsdcid"
-        ]
-        if "studentsdcid" not in [
-            c for (c,) in cur.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ?",
-                [f"{source}__{table}"],
-            ).fetchall()
-        ] or not cols:
+        all_cols = _raw_columns(cur, source, table)
+        cols = [c for c in all_cols if c != "studentsdcid"]
+        if "studentsdcid" not in all_cols or not cols:
             continue
         pairs = ", ".join(f"'{table}.{c}', wb_text(e{i}.\"{c}\")" for c in cols)
         parts.append(f"json_object({pairs})")
         joins.append(f"LEFT JOIN {raw_table(source, table)} e{i} ON trim(e{i}.studentsdcid) = trim(s.dcid)")
     # fields of other tables exported inside the Students file itself (STUDENTCOREFIELDS.X ...)
-    inline = [
-        c for (c,) in cur.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ? "
-            "AND contains(column_name, '.') ORDER BY column_index", [f"{source}__students"],
-        ).fetchall()
-    ]
+    inline = [c for c in _raw_columns(cur, source, "students") if "." in c]
     if inline:
         parts.append("json_object(" + ", ".join(f"'{c}', wb_text(s.\"{c}\")" for c in inline) + ")")
     expr = f"json_merge_patch('{{}}', {', '.join(parts)})" if parts else "NULL::JSON"
-    return expr + "\n" + "\n".join(joins)
+    return expr, "\n".join(joins)
 
 
 def _student_sql(cur: duckdb.DuckDBPyConnection, source: str, t: dict[str, str]) -> str:
-    ext = _extension_sql(cur, source, t)
-    ext_expr, ext_joins = ext.split("\n", 1)
+    ext_expr, ext_joins = _extension_sql(cur, source)
     race_case = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in RACES.items())
     status_case = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in ENROLL_STATUS.items())
     return f"""

@@ -169,25 +169,32 @@ def validate_config(config: dict[str, Any], *, file: str = CONFIG_FILE) -> dict[
     return config
 
 
-def history(ws: Workspace) -> list[ConfigVersion]:
-    """Every saved version, oldest first (the table is made when a workspace is opened)."""
+def _versions(ws: Workspace, where: str = "", params: list[Any] | None = None,
+              order: str = "version") -> list[ConfigVersion]:
+    """Saved versions matching ``where`` (the table is made when a workspace is opened; a
+    workspace opened read-only before it existed has none)."""
     if not ws.query("SELECT 1 FROM duckdb_tables() WHERE schema_name = 'meta' "
                     "AND table_name = 'config_version'"):
         return []
     rows = ws.query("SELECT version, author, created_at, yaml, diff, note FROM meta.config_version "
-                    "ORDER BY version")
+                    f"{where} ORDER BY {order}", params)
     return [ConfigVersion(*r) for r in rows]
 
 
+def history(ws: Workspace) -> list[ConfigVersion]:
+    """Every saved version, oldest first."""
+    return _versions(ws)
+
+
 def current_version(ws: Workspace) -> ConfigVersion | None:
-    versions = history(ws)
-    return versions[-1] if versions else None
+    latest = _versions(ws, order="version DESC LIMIT 1")
+    return latest[0] if latest else None
 
 
 def get_version(ws: Workspace, version: int) -> ConfigVersion:
-    for v in history(ws):
-        if v.version == version:
-            return v
+    found = _versions(ws, "WHERE version = ?", [version])
+    if found:
+        return found[0]
     raise InputError.one(f"configuration version {version} does not exist", field="version",
                          hint="list the versions with `workbench config WORKSPACE history`",
                          outcome=NOT_SAVED)
