@@ -194,6 +194,11 @@ def _print_duplicates(doc: dict[str, Any], seconds: float) -> None:
         why = ", ".join(f"{k} {v:+.1f}" for k, v in top)
         print(f"  {p['left']:<12} {p['right']:<12} {p['probability']:.3f} {p['band']:<9} "
               f"{p['rule']:<24} {why}")
+    if doc["rekeys"]:
+        print(f"{len(doc['rekeys'])} re-key(s): a committed record vanished and a new one matches it "
+              "(re-link with `workbench decide ... --action relink`):")
+    for r in doc["rekeys"]:
+        print(f"  {r['old']:<12} -> {r['new']:<12} {r['probability']:.3f} {r['band']:<9} {r['rule']}")
 
 
 def cmd_duplicates(args: argparse.Namespace) -> int:

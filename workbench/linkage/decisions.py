@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from workbench.errors import InputError
+from workbench.sync.roster import committed_relation
 from workbench.workspace import Workspace, author_name
 
 ACTIONS = ("merge", "keep_separate", "relink")
@@ -59,9 +60,39 @@ def ensure(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute(ddl)
 
 
-def _exists(cur: duckdb.DuckDBPyConnection, entity: str, sourced_id: str) -> bool:
-    return bool(cur.execute(f'SELECT 1 FROM stg."{entity}" WHERE sourced_id = ? LIMIT 1',
-                            [sourced_id]).fetchall())
+def _where(cur: duckdb.DuckDBPyConnection, entity: str, sourced_id: str) -> set[str]:
+    """Where a record is: ``loaded`` (in stg) and/or ``committed`` (in the committed roster)."""
+    out = set()
+    if cur.execute(f'SELECT 1 FROM stg."{entity}" WHERE sourced_id = ? LIMIT 1', [sourced_id]).fetchall():
+        out.add("loaded")
+    committed = committed_relation(cur, entity)
+    if committed and cur.execute(f"SELECT 1 FROM {committed} WHERE sourced_id = ? LIMIT 1",
+                                 [sourced_id]).fetchall():
+        out.add("committed")
+    return out
+
+
+def _check_records(cur: duckdb.DuckDBPyConnection, entity: str, ids: tuple[str, str],
+                   action: str) -> None:
+    """Both records must exist; a re-link joins a committed record that vanished from the load to
+    a loaded one that was never committed."""
+    where = {i: _where(cur, entity, i) for i in ids}
+    missing = [i for i, w in where.items() if not w]
+    if missing:
+        raise InputError.one(f"no {entity} with ID {', '.join(missing)} in the workspace",
+                             field="sourced_id", hint="use the canonical IDs that "
+                             "`workbench duplicates` shows", outcome=NOT_DECIDED)
+    if action == "relink" and {frozenset(w) for w in where.values()} != {
+            frozenset({"committed"}), frozenset({"loaded"})}:
+        raise InputError.one(
+            f"{ids[0]} and {ids[1]} are not a re-key: a re-link joins a committed record that "
+            "vanished from the load and a new loaded record", field="action",
+            hint="use merge for two loaded records", outcome=NOT_DECIDED)
+    if action == "merge" and not all("loaded" in w for w in where.values()):
+        raise InputError.one(
+            f"{ids[0]} and {ids[1]} cannot be merged: one of them is no longer loaded",
+            field="action", hint="a committed record that vanished is re-linked (relink) or kept "
+            "separate", outcome=NOT_DECIDED)
 
 
 def decide(ws: Workspace, entity: str, left: str, right: str, action: str, *,
@@ -81,11 +112,7 @@ def decide(ws: Workspace, entity: str, left: str, right: str, action: str, *,
     left, right = sorted((left, right))
     with ws.transaction() as cur:
         ensure(cur)
-        missing = [i for i in (left, right) if not _exists(cur, entity, i)]
-        if missing:
-            raise InputError.one(f"no {entity} with ID {', '.join(missing)} in the workspace",
-                                 field="sourced_id", hint="use the canonical IDs that "
-                                 "`workbench duplicates` shows", outcome=NOT_DECIDED)
+        _check_records(cur, entity, (left, right), action)
         row = cur.execute("SELECT nextval('link.decision_seq')").fetchone()
         decision_id = int(row[0]) if row else 0
         cur.execute("INSERT INTO link.decision VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",

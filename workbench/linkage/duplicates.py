@@ -24,6 +24,7 @@ from workbench.linkage.nicknames import install_nicknames
 from workbench.linkage.normalise import ENTITIES, build_records, install_macros
 from workbench.linkage.score import install_weights, score_pairs
 from workbench.rules.config import complete_config, load_config, validate_config
+from workbench.sync.roster import committed_relation
 from workbench.workspace import Workspace
 
 LINK_DDL = (
@@ -35,8 +36,13 @@ LINK_DDL = (
     """CREATE TABLE IF NOT EXISTS link.cluster (
         entity VARCHAR NOT NULL, cluster_id VARCHAR NOT NULL, sourced_id VARCHAR NOT NULL,
         guarded BOOLEAN NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS link.rekey (
+        entity VARCHAR NOT NULL, old_id VARCHAR NOT NULL, new_id VARCHAR NOT NULL,
+        score DOUBLE NOT NULL, probability DOUBLE NOT NULL, band VARCHAR NOT NULL,
+        rule VARCHAR NOT NULL, contributions JSON NOT NULL)""",
 )
 PAIR_COLUMNS = ("left", "right", "probability", "band", "rule", "score", "contributions")
+REKEY_COLUMNS = ("old", "new", "probability", "band", "rule", "score", "contributions")
 
 
 @dataclass(frozen=True)
@@ -49,15 +55,19 @@ class Duplicates:
     candidates: int = 0
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    rekeys: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REKEY_COLUMNS))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``pairs`` (left, right, probability, band, rule, contributions) and
-        ``clusters`` (lists of record IDs)."""
-        pairs = [{**row, "contributions": dict(row["contributions"])}
-                 for row in self.pairs.to_dict(orient="records")]
-        return {"entity": self.entity, "pairs": pairs,
+        ``clusters`` (lists of record IDs), and ``rekeys`` (a committed record that vanished
+        and a new one that matches it: ``old``, ``new``, probability, band, rule, contributions)."""
+        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            return [{**row, "contributions": dict(row["contributions"])}
+                    for row in frame.to_dict(orient="records")]
+        return {"entity": self.entity, "pairs": records(self.pairs),
                 "clusters": [list(c.members) for c in self.clusters],
-                "guarded_clusters": [list(c.members) for c in self.clusters if c.guarded]}
+                "guarded_clusters": [list(c.members) for c in self.clusters if c.guarded],
+                "rekeys": records(self.rekeys)}
 
 
 def _settings(ws: Workspace, config: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -67,17 +77,53 @@ def _settings(ws: Workspace, config: Mapping[str, Any] | None) -> Mapping[str, A
     return validate_config(complete_config(dict(config)))
 
 
+def _records(cur: duckdb.DuckDBPyConnection, entity: str) -> str:
+    """Temp view ``lk_src``: the loaded records plus the committed ones that vanished from the
+    load (``lk_vanished``), so that a vanished record and a new one (``lk_new``: loaded, never
+    committed) can be recognised as one person under a new ID."""
+    stg = f'stg."{entity}"'
+    committed = committed_relation(cur, entity)
+    if committed is None:
+        cur.execute(f"CREATE OR REPLACE TEMP VIEW lk_src AS SELECT * FROM {stg}")
+        cur.execute("CREATE OR REPLACE TEMP TABLE lk_vanished AS SELECT NULL::VARCHAR AS id LIMIT 0")
+        cur.execute("CREATE OR REPLACE TEMP TABLE lk_new AS SELECT NULL::VARCHAR AS id LIMIT 0")
+        return "lk_src"
+    cur.execute(f"""CREATE OR REPLACE TEMP TABLE lk_vanished AS SELECT sourced_id AS id FROM {committed}
+        ANTI JOIN {stg} USING (sourced_id)""")
+    cur.execute(f"""CREATE OR REPLACE TEMP TABLE lk_new AS SELECT sourced_id AS id FROM {stg}
+        ANTI JOIN {committed} USING (sourced_id)""")
+    cur.execute(f"""CREATE OR REPLACE TEMP VIEW lk_src AS SELECT * FROM {stg} UNION ALL BY NAME
+        SELECT * FROM {committed} SEMI JOIN lk_vanished ON lk_vanished.id = sourced_id""")
+    return "lk_src"
+
+
+def _split_rekeys(cur: duckdb.DuckDBPyConnection) -> None:
+    """Move pairs with a vanished record out of ``lk_scored``: those between a vanished and a new
+    record become ``lk_rekey`` (old, new); the rest (a vanished record and one that is still
+    there, or two vanished ones) say nothing about the coming sync."""
+    cur.execute("""CREATE OR REPLACE TEMP TABLE lk_rekey AS
+        SELECT CASE WHEN v.id = s.left_id THEN s.left_id ELSE s.right_id END AS old_id,
+               CASE WHEN v.id = s.left_id THEN s.right_id ELSE s.left_id END AS new_id,
+               s.score, s.probability, s.band, s.rule, s.contributions
+        FROM lk_scored s JOIN lk_vanished v ON v.id IN (s.left_id, s.right_id)
+        JOIN lk_new n ON n.id IN (s.left_id, s.right_id)""")
+    cur.execute("""DELETE FROM lk_scored WHERE left_id IN (SELECT id FROM lk_vanished)
+        OR right_id IN (SELECT id FROM lk_vanished)""")
+
+
 def _run(cur: duckdb.DuckDBPyConnection, entity: str, cfg: Mapping[str, Any]) -> tuple[int, list[Cluster]]:
     install_macros(cur)
     install_nicknames(cur)
     install_weights(cur, entity)
-    build_records(cur, entity)
-    build_exact(cur, entity, (cfg.get("uniqueness") or {}).get(entity) or [])
+    relation = _records(cur, entity)
+    build_records(cur, entity, relation)
+    build_exact(cur, entity, (cfg.get("uniqueness") or {}).get(entity) or [], relation)
     n = build_candidates(cur)
     build_features(cur)
     linkage = cfg["linkage"]
     score_pairs(cur, entity, float(linkage["match_threshold"]), float(linkage["possible_threshold"]))
     apply_decisions(cur, entity)
+    _split_rekeys(cur)
     return n, build_clusters(cur)
 
 
@@ -88,6 +134,9 @@ def _store(cur: duckdb.DuckDBPyConnection, entity: str, clusters: list[Cluster])
     cur.execute("DELETE FROM link.cluster WHERE entity = ?", [entity])
     cur.execute("""INSERT INTO link.pair SELECT ?, left_id, right_id, score, probability, band,
         rule, contributions FROM lk_scored WHERE band <> 'non_match' OR rule <> 'score'""", [entity])
+    cur.execute("DELETE FROM link.rekey WHERE entity = ?", [entity])
+    cur.execute("""INSERT INTO link.rekey SELECT ?, old_id, new_id, score, probability, band, rule,
+        contributions FROM lk_rekey WHERE band <> 'non_match'""", [entity])
     rows = [(entity, c.members[0], m, c.guarded) for c in clusters for m in c.members]
     if rows:
         cols = [list(c) for c in zip(*rows, strict=True)]
@@ -103,6 +152,14 @@ def _pairs(cur: duckdb.DuckDBPyConnection, entity: str) -> pd.DataFrame:
     return df
 
 
+def _rekeys(cur: duckdb.DuckDBPyConnection, entity: str) -> pd.DataFrame:
+    df = cur.execute("""SELECT old_id AS "old", new_id AS "new", probability, band, rule, score,
+        contributions FROM link.rekey WHERE entity = ?
+        ORDER BY probability DESC, old_id, new_id""", [entity]).df()
+    df["contributions"] = [json.loads(c) for c in df["contributions"]]
+    return df
+
+
 def find_duplicates(ws: Workspace, entity: str, config: Mapping[str, Any] | None = None) -> Duplicates:
     """Score the duplicates of ``entity`` (student, contact, teacher, admin); store them in ``link``."""
     if entity not in ENTITIES:
@@ -112,5 +169,5 @@ def find_duplicates(ws: Workspace, entity: str, config: Mapping[str, Any] | None
     with ws.transaction() as cur:
         n, clusters = _run(cur, entity, cfg)
         _store(cur, entity, clusters)
-        pairs = _pairs(cur, entity)
-    return Duplicates(entity, pairs, clusters, n, time.perf_counter() - start)
+        pairs, rekeys = _pairs(cur, entity), _rekeys(cur, entity)
+    return Duplicates(entity, pairs, clusters, n, time.perf_counter() - start, rekeys=rekeys)

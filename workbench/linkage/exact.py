@@ -32,8 +32,9 @@ def _is_list(entity: str, attr: str) -> bool:
     return any(c.name == attr and c.type.endswith("[]") for c in columns(entity))
 
 
-def domain_sql(entity: str, domain: Sequence[str]) -> str:
-    """SELECT (id, key) rows: one per combination of the record's normalised values."""
+def domain_sql(entity: str, domain: Sequence[str], relation: str | None = None) -> str:
+    """SELECT (id, key) rows: one per combination of the record's normalised values, over
+    ``relation`` (default ``stg."<entity>"``)."""
     known = {c.name for c in columns(entity)}
     unknown = [a for a in domain if a not in known]
     if unknown:
@@ -47,8 +48,8 @@ def domain_sql(entity: str, domain: Sequence[str]) -> str:
         else:
             keys.append(_scalar(attr, col))
     key = "[" + ", ".join(keys) + "]"
-    return (f'SELECT DISTINCT t.sourced_id AS id, {key} AS k FROM stg."{entity}" t'
-            + "".join(laterals))
+    source = relation or f'stg."{entity}"'
+    return f"SELECT DISTINCT t.sourced_id AS id, {key} AS k FROM {source} t" + "".join(laterals)
 
 
 def rule_name(domain: Sequence[str]) -> str:
@@ -56,14 +57,14 @@ def rule_name(domain: Sequence[str]) -> str:
 
 
 def build_exact(cur: duckdb.DuckDBPyConnection, entity: str,
-                domains: Sequence[Sequence[str]]) -> None:
+                domains: Sequence[Sequence[str]], relation: str | None = None) -> None:
     """Temp table ``lk_exact(left_id, right_id, rule)``: the first domain a pair shares wins."""
     cur.execute("CREATE OR REPLACE TEMP TABLE lk_exact "
                 "(left_id VARCHAR, right_id VARCHAR, rule VARCHAR, rank INTEGER)")
     for rank, domain in enumerate(domains):
         cur.execute(
             f"""INSERT INTO lk_exact
-            WITH k AS ({domain_sql(entity, domain)}), ok AS (
+            WITH k AS ({domain_sql(entity, domain, relation)}), ok AS (
               SELECT * FROM k WHERE list_count(k) = {len(domain)})
             SELECT DISTINCT a.id, b.id, ?, ? FROM ok a JOIN ok b ON a.k = b.k AND a.id < b.id""",
             [rule_name(domain), rank])

@@ -75,14 +75,20 @@ def record_columns(entity: str) -> dict[str, str]:
     return {**_COMMON, **_EMPTY, **_SPECIFIC[entity]}
 
 
-def records_sql(entity: str) -> str:
-    """SELECT of the normalised records of one entity (``id``, ``source`` and the columns above)."""
+def records_sql(entity: str, relation: str | None = None) -> str:
+    """SELECT of the normalised records of one entity (``id``, ``source`` and the columns above).
+
+    ``relation`` (a table name or a parenthesised SELECT) replaces ``stg."<entity>"``; it must have
+    the canonical columns the entity's expressions read (``sourced_id``, ``source``,
+    ``given_name`` ...), as :mod:`workbench.linkage.table` provides for any person table.
+    """
     cols = ",\n  ".join(f"{expr} AS {name}" for name, expr in record_columns(entity).items())
-    return f'SELECT sourced_id AS id, source,\n  {cols}\nFROM stg."{entity}"'
+    source = relation or f'stg."{entity}"'
+    return f"SELECT sourced_id AS id, source,\n  {cols}\nFROM {source}"
 
 
-def build_records(cur: duckdb.DuckDBPyConnection, entity: str) -> None:
-    """Replace temp table ``lk_rec`` with the normalised records of ``entity``."""
+def build_records(cur: duckdb.DuckDBPyConnection, entity: str, relation: str | None = None) -> None:
+    """Replace temp table ``lk_rec`` with the normalised records of ``entity`` (from ``relation``)."""
     if entity not in _SPECIFIC:
         raise ValueError(f"no linkage for {entity!r}")
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE lk_rec AS {records_sql(entity)}")
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE lk_rec AS {records_sql(entity, relation)}")
