@@ -154,6 +154,17 @@ def get_decision(ws: Workspace, decision_id: int) -> Decision:
                          hint="list them with `workbench decisions WORKSPACE`", outcome=NOT_DECIDED)
 
 
+def add_decided_candidates(cur: duckdb.DuckDBPyConnection, entity: str) -> None:
+    """Make every actively decided pair of loaded records a candidate (``lk_cand``), so that its
+    features are computed: the steward's decisions are the labels a learned model is fitted on."""
+    ensure(cur)
+    cur.execute("""INSERT INTO lk_cand
+        SELECT DISTINCT d.left_id, d.right_id FROM link.decision d
+        WHERE d.entity = ? AND d.reversed_at IS NULL
+          AND d.left_id IN (SELECT id FROM lk_rec) AND d.right_id IN (SELECT id FROM lk_rec)
+          AND (d.left_id, d.right_id) NOT IN (SELECT (left_id, right_id) FROM lk_cand)""", [entity])
+
+
 def apply_decisions(cur: duckdb.DuckDBPyConnection, entity: str) -> int:
     """Impose the active decisions on the scored pairs (temp table ``lk_scored``) before clustering.
 

@@ -17,9 +17,10 @@ import pandas as pd
 
 from workbench.linkage.blocking import build_candidates
 from workbench.linkage.clusters import Cluster, build_clusters
-from workbench.linkage.decisions import apply_decisions
+from workbench.linkage.decisions import add_decided_candidates, apply_decisions
 from workbench.linkage.exact import build_exact
 from workbench.linkage.features import build_features
+from workbench.linkage.learned import Learned, fit
 from workbench.linkage.nicknames import install_nicknames
 from workbench.linkage.normalise import ENTITIES, build_records, install_macros
 from workbench.linkage.score import install_weights, score_pairs
@@ -111,7 +112,8 @@ def _split_rekeys(cur: duckdb.DuckDBPyConnection) -> None:
         OR right_id IN (SELECT id FROM lk_vanished)""")
 
 
-def _run(cur: duckdb.DuckDBPyConnection, entity: str, cfg: Mapping[str, Any]) -> tuple[int, list[Cluster]]:
+def _run(cur: duckdb.DuckDBPyConnection, entity: str,
+         cfg: Mapping[str, Any]) -> tuple[int, list[Cluster], Learned | None]:
     install_macros(cur)
     install_nicknames(cur)
     install_weights(cur, entity)
@@ -119,12 +121,19 @@ def _run(cur: duckdb.DuckDBPyConnection, entity: str, cfg: Mapping[str, Any]) ->
     build_records(cur, entity, relation)
     build_exact(cur, entity, (cfg.get("uniqueness") or {}).get(entity) or [], relation)
     n = build_candidates(cur)
+    add_decided_candidates(cur, entity)
     build_features(cur)
     linkage = cfg["linkage"]
-    score_pairs(cur, entity, float(linkage["match_threshold"]), float(linkage["possible_threshold"]))
+    bands = float(linkage["match_threshold"]), float(linkage["possible_threshold"])
+    score_pairs(cur, entity, *bands)
     apply_decisions(cur, entity)
+    learned = fit(cur, int(linkage["min_labels"])) if linkage["model"] == "learned" else None
+    if learned is not None:
+        install_weights(cur, entity, learned.scorer())
+        score_pairs(cur, entity, *bands, scorer=learned.scorer())
+        apply_decisions(cur, entity)
     _split_rekeys(cur)
-    return n, build_clusters(cur)
+    return n, build_clusters(cur), learned
 
 
 def _store(cur: duckdb.DuckDBPyConnection, entity: str, clusters: list[Cluster]) -> None:
@@ -167,7 +176,11 @@ def find_duplicates(ws: Workspace, entity: str, config: Mapping[str, Any] | None
     cfg = _settings(ws, config)
     start = time.perf_counter()
     with ws.transaction() as cur:
-        n, clusters = _run(cur, entity, cfg)
+        n, clusters, learned = _run(cur, entity, cfg)
         _store(cur, entity, clusters)
         pairs, rekeys = _pairs(cur, entity), _rekeys(cur, entity)
-    return Duplicates(entity, pairs, clusters, n, time.perf_counter() - start, rekeys=rekeys)
+    model = ({"model": "learned", "labels": learned.labels, "intercept": learned.intercept,
+              "weights": learned.weights, "training_pairs": learned.training_pairs}
+             if learned else {"model": "default"})
+    return Duplicates(entity, pairs, clusters, n, time.perf_counter() - start,
+                      extra={"model": model}, rekeys=rekeys)

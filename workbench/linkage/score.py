@@ -81,9 +81,10 @@ ALWAYS_RULES: dict[str, dict[str, str]] = {
 }
 
 
-def install_weights(cur: duckdb.DuckDBPyConnection, entity: str) -> None:
-    """Temp table ``lk_weight(feature, level, weight, household)`` of one entity's scorer."""
-    weights = SCORERS[entity].weights()
+def install_weights(cur: duckdb.DuckDBPyConnection, entity: str, scorer: Scorer | None = None) -> None:
+    """Temp table ``lk_weight(feature, level, weight, household)`` of one entity's scorer (or of
+    ``scorer``, e.g. one learned from the steward's decisions)."""
+    weights = (scorer or SCORERS[entity]).weights()
     rows = [(f, lv, w, f in HOUSEHOLD) for f, levels in weights.items() for lv, w in levels.items()]
     cols = [list(c) for c in zip(*rows, strict=True)]
     cur.execute("""CREATE OR REPLACE TEMP TABLE lk_weight AS SELECT unnest(?::VARCHAR[]) AS feature,
@@ -99,9 +100,11 @@ def _rule_sql(entity: str) -> str:
     return "CASE " + " ".join(whens) + " END"
 
 
-def score_pairs(cur: duckdb.DuckDBPyConnection, entity: str, match: float, possible: float) -> None:
-    """Temp table ``lk_scored(left_id, right_id, score, probability, band, rule, contributions)``."""
-    scorer = SCORERS[entity]
+def score_pairs(cur: duckdb.DuckDBPyConnection, entity: str, match: float, possible: float,
+                scorer: Scorer | None = None) -> None:
+    """Temp table ``lk_scored(left_id, right_id, score, probability, band, rule, contributions)``
+    with the weights in ``lk_weight`` and the prior and cap of ``scorer`` (default: the entity's)."""
+    scorer = scorer or SCORERS[entity]
     features = ", ".join(WEIGHTS)
     cur.execute(f"""CREATE OR REPLACE TEMP TABLE lk_scored AS
     WITH long AS (

@@ -192,6 +192,13 @@ def config_schema() -> dict[str, Any]:
                 "properties": {
                     "match_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.9},
                     "possible_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5},
+                    "model": {
+                        "enum": ["default", "learned"], "default": "learned",
+                        "description": "learned: once the steward has decided min_labels pairs each "
+                                       "way, a logistic regression fitted on those decisions (and on "
+                                       "the default model's confident pairs) scores the pairs",
+                    },
+                    "min_labels": {"type": "integer", "minimum": 1, "default": 10},
                 },
             },
             "schedule": {
