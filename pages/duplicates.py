@@ -18,8 +18,11 @@ def score(ws: Workspace, entity: str) -> None:
     with st.spinner(f"Scoring {entity} duplicates…"):
         found = find_duplicates(ws, entity)
     st.session_state["dup_skipped"] = []
+    model = found.extra.get("model", {})
+    how = (f"a logistic regression fitted on your {sum(model['labels'].values())} decisions"
+           if model.get("model") == "learned" else "the default household-aware model")
     st.success(f"{len(found.pairs):,} pair(s) kept for {entity}s in {found.seconds:.1f}s; "
-               f"{len(found.clusters):,} cluster(s).")
+               f"{len(found.clusters):,} cluster(s); scored by {how}.")
 
 
 def record_decision(ws: Workspace, entity: str, left: str, right: str, action: str) -> None:
