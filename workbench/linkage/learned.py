@@ -10,7 +10,8 @@ counted ``STEWARD_WEIGHT`` times.
 
 The inputs are the feature levels one-hot encoded (``missing`` is the reference level), so the
 fitted model is again a sum of log-odds: the intercept is the ``prior`` and each coefficient the
-contribution of its level. It therefore plugs into the same scoring SQL (``lk_weight``), keeps the
+contribution of its level (a level seen fewer than ``MIN_SEEN`` times in training keeps its
+hand-set weight: nothing was learned about it). It therefore plugs into the same scoring SQL (``lk_weight``), keeps the
 never- and always-link rules, and every pair's contributions still sum to its score.
 """
 
@@ -27,6 +28,7 @@ from workbench.linkage.score import WEIGHTS, Scorer
 STEWARD_WEIGHT = 20
 CONFIDENT = 0.99
 SAMPLE = 20_000
+MIN_SEEN = 5
 FEATURES = tuple(WEIGHTS)
 
 
@@ -89,7 +91,10 @@ def fit(cur: duckdb.DuckDBPyConnection, min_labels: int) -> Learned | None:
     model = rl.LogisticRegressionClassifier(C=1.0, max_iter=1000)
     model.fit(x, x.index[train["label"].to_numpy() == 1])
     weights: dict[str, dict[str, float]] = {f: {} for f in FEATURES}
+    seen = x.sum()
     for name, coef in zip(x.columns, model.coefficients, strict=True):
         feature, level = name.split("=", 1)
-        weights[feature][level] = round(float(coef), 4)
+        # a level the training pairs (almost) never show was not learned: keep the hand-set weight
+        learned = seen[name] >= MIN_SEEN
+        weights[feature][level] = round(float(coef) if learned else WEIGHTS[feature][level], 4)
     return Learned(weights, round(float(model.intercept), 4), labels, len(train))
