@@ -258,6 +258,21 @@ def cmd_undo_decision(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_golden(args: argparse.Namespace) -> int:
+    from workbench.linkage.golden import build_golden
+
+    with open_workspace(args.workspace) as ws:
+        doc = build_golden(ws, args.entity).to_dict()
+    if args.json:
+        print(json.dumps(doc, indent=2, default=str))
+        return EXIT_OK
+    print(f"{doc['entity']}: {len(doc['golden'])} golden record(s), one per cluster of "
+          "`workbench duplicates`")
+    for g in doc["golden"]:
+        print(f"  {g['golden_id']}  <- {', '.join(g['members'])}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbench", description="Roster Workbench: the data steward's "
                                 "workbench for K-12 rosters.")
@@ -338,6 +353,13 @@ def build_parser() -> argparse.ArgumentParser:
     du.add_argument("--entity", choices=["student", "contact", "teacher", "admin"], default="student")
     du.add_argument("--json", action="store_true")
     du.set_defaults(func=cmd_duplicates)
+
+    go = sub.add_parser("golden", help="golden records of the duplicate clusters by the master "
+                        "fields, with lineage; stored in the link schema")
+    go.add_argument("workspace")
+    go.add_argument("--entity", choices=["student", "contact", "teacher", "admin"], default="student")
+    go.add_argument("--json", action="store_true")
+    go.set_defaults(func=cmd_golden)
 
     dm = sub.add_parser("demo", help="build the demo workspace (sandbox district, loaded)")
     dm.add_argument("workspace")

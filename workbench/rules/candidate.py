@@ -4,7 +4,9 @@
 ``stg``), ``cand.dropped`` (every record not delivered, with the rule that dropped it and why) and
 ``dq.finding`` (one long-form table of findings on delivered records: quarantined values as
 ``warning``, ``report_if_missing`` as ``error``). The decisions themselves are in
-``workbench.rules.decisions``.
+``workbench.rules.decisions``. When ``link.cluster`` holds duplicate clusters, each cluster's
+delivered members become its golden record and references follow (``workbench.rules.merge``);
+findings stay about the records as loaded.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from workbench.rules.decisions import (
     link_select,
     missing,
 )
+from workbench.rules.merge import merge_duplicates
 from workbench.rules.prepare import prepared
 from workbench.rules.quarantine import checks, quarantined
 from workbench.workspace import Workspace
@@ -192,6 +195,7 @@ def materialise(cur: duckdb.DuckDBPyConnection, schema: str, config: Mapping[str
         for entity in ENTITIES:
             execute(cur, _entity_table(schema, entity, config, scope))
         execute(cur, _dropped_table(schema, scope))
+        merge_duplicates(cur, schema, config)
         execute(cur, _findings_table(config, scope))
     except BaseException:
         cur.execute("ROLLBACK")
