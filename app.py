@@ -18,6 +18,7 @@ navigation = st.navigation({
     ],
     "Review": [
         st.Page("pages/duplicates.py", title="Duplicates", icon=":material/join:"),
+        st.Page("pages/master_fields.py", title="Master Fields", icon=":material/merge:"),
     ],
     "Configure": [
         st.Page("pages/schools.py", title="Schools & Attributes", icon=":material/domain:"),

@@ -1,4 +1,6 @@
-"""Advanced Settings: delivery options of the sync, duplicate-score bands and the schedule."""
+"""Advanced Settings: delivery options of the sync, duplicate-score bands and the schedule.
+
+Master fields are edited on the Master Fields page, beside the golden records they make."""
 
 from datetime import date, datetime, time
 from typing import Any
@@ -9,7 +11,7 @@ import ui
 from ui import config as cfg
 from ui import config_frames as frames
 from workbench.model.schema import ENTITIES
-from workbench.rules.schema import MASTER_STRATEGIES, PERSON_ENTITIES, config_schema
+from workbench.rules.schema import PERSON_ENTITIES, config_schema
 
 SWITCHES = {
     "sync_co_teachers": ("Sync co-teachers", "PowerSchool supports co-teacher roles in sections; "
@@ -163,22 +165,6 @@ def edit_expiry(section: dict[str, Any]) -> None:
     section["expires"] = day.isoformat()
 
 
-def edit_master_fields(draft: dict[str, Any]) -> None:
-    st.subheader("Master fields")
-    st.caption("When sources disagree on an attribute: take the first source of the priority "
-               "list that has a value, the most recent or the most complete value, or aggregate "
-               "every value (phones and emails).")
-    edited = st.data_editor(
-        frames.master_frame(draft.get("master_fields") or {}), num_rows="dynamic",
-        key=cfg.wkey("master_fields"), hide_index=True,
-        column_config={
-            "Entity": st.column_config.SelectboxColumn(options=list(ENTITIES)),
-            "Strategy": st.column_config.SelectboxColumn(options=list(MASTER_STRATEGIES)),
-            "Source priority": st.column_config.TextColumn(help="source names, first wins"),
-        })
-    changed(draft, "master_fields", frames.master_from(edited))
-
-
 def _time(text: str) -> time:
     return datetime.strptime(text, "%H:%M").time()
 
@@ -196,5 +182,6 @@ edit_schedule(draft.setdefault("schedule", {}))
 edit_sources(draft)
 edit_holds(draft)
 edit_uniqueness(draft)
-edit_master_fields(draft)
+st.caption("Master fields (which source wins each attribute of a duplicate) are set on the "
+           "**Master Fields** page, beside the golden records they make.")
 cfg.save_panel()

@@ -357,20 +357,6 @@ def test_one_draft_across_pages_saved_once_and_found_in_history(two_schools: Pat
     assert "+  - '100'" in diff and "active_students" in diff and "skip_if_missing" in diff
 
 
-def test_advanced_master_fields(loaded_workspace: Path, monkeypatch):
-    at = on_page(loaded_workspace, monkeypatch, ADVANCED)
-    key = widget(at.data_editor, "master_fields").key
-    at.session_state[key] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
-        {"Entity": "contact", "Attribute": "phones", "Strategy": "aggregate"},
-        {"Entity": "student", "Attribute": "email", "Strategy": "source_priority",
-         "Source priority": "sis, ad"}]}
-    at.run()
-    save(at)
-    assert saved_config(loaded_workspace)["master_fields"] == {
-        "contact": {"phones": {"strategy": "aggregate"}},
-        "student": {"email": {"strategy": "source_priority", "sources": ["sis", "ad"]}}}
-
-
 @pytest.mark.parametrize("page", [SCHOOLS, ADVANCED, REQUIREMENTS, HISTORY, FILTERS, QUALITY])
 def test_config_pages_work_without_the_router(loaded_workspace: Path, monkeypatch, page):
     at = app_on(loaded_workspace, monkeypatch, router=False)
