@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from workbench.cli_sync import add_parsers as add_sync_parsers
 from workbench.errors import WorkbenchError
 from workbench.load import load_path
 from workbench.status import workspace_status
@@ -360,6 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
     go.add_argument("--entity", choices=["student", "contact", "teacher", "admin"], default="student")
     go.add_argument("--json", action="store_true")
     go.set_defaults(func=cmd_golden)
+
+    add_sync_parsers(sub)
 
     dm = sub.add_parser("demo", help="build the demo workspace (sandbox district, loaded)")
     dm.add_argument("workspace")
