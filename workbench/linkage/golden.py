@@ -61,10 +61,6 @@ class Choice:
     strategy: str
     sources: tuple[str, ...]
 
-    @property
-    def label(self) -> str:
-        return self.strategy
-
 
 @dataclass(frozen=True)
 class Golden:
@@ -274,7 +270,7 @@ def golden_statement(entity: str, choices: list[Choice]) -> Sql:
 def lineage_statement(entity: str, choices: list[Choice]) -> Sql:
     """``gd_lineage``: which source and record gave each attribute (aggregates: every record)."""
     items = join([compose(f"struct_pack(attribute := {{}}, strategy := {{}}, who := w.{ident(c.attribute)}.who)",
-                          param(c.attribute), param(c.label)) for c in choices], ", ")
+                          param(c.attribute), param(c.strategy)) for c in choices], ", ")
     return compose("""CREATE OR REPLACE TEMP TABLE gd_lineage AS
         SELECT {} AS entity, s.golden_id, {} AS attribute, s.source, s.golden_id AS sourced_id,
                {} AS strategy FROM gd_survivor s

@@ -108,7 +108,7 @@ def merge_duplicates(cur: duckdb.DuckDBPyConnection, schema: str,
     """Replace clustered members of ``schema`` by golden records; golden records per entity."""
     cur.execute("""CREATE OR REPLACE TEMP TABLE _merge_map (entity VARCHAR, source VARCHAR,
                    sourced_id VARCHAR, golden_id VARCHAR)""")
-    made = {}
+    made: dict[str, int] = {}
     for entity in PERSON_ENTITIES:
         n = build_golden_tables(cur, entity, config.get("master_fields"), read=schema)
         if n:
