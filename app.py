@@ -20,6 +20,10 @@ navigation = st.navigation({
         st.Page("pages/duplicates.py", title="Duplicates", icon=":material/join:"),
         st.Page("pages/master_fields.py", title="Master Fields", icon=":material/merge:"),
     ],
+    "Sync": [
+        st.Page("pages/preview.py", title="Preview", icon=":material/difference:"),
+        st.Page("pages/commit.py", title="Commit", icon=":material/task_alt:"),
+    ],
     "Configure": [
         st.Page("pages/schools.py", title="Schools & Attributes", icon=":material/domain:"),
         st.Page("pages/requirements.py", title="Data Requirements", icon=":material/rule:"),

@@ -339,22 +339,42 @@ def _store(cur: duckdb.DuckDBPyConnection, plan: Plan, fingerprint: str) -> None
         cause, cascade_of, diff FROM _plan""", [plan.hash])
 
 
+def _frame(ws: Workspace, sql: str, params: Any) -> pd.DataFrame:
+    cur = ws.cursor()
+    try:
+        return cur.execute(sql, params).df()
+    finally:
+        cur.close()
+
+
 def plan_changes(ws: Workspace, plan_hash: str, *, entity: str | None = None,
-                 op: str | None = None, cause: str | None = None, limit: int = 1000) -> pd.DataFrame:
+                 op: str | None = None, cause: str | None = None, cascades: bool | None = None,
+                 limit: int = 1000) -> pd.DataFrame:
     """Changes of a stored plan (filters optional), with their field-level diff."""
-    return ws.cursor().execute(
-        """SELECT entity, sourced_id, op, school_sourced_id, cause, cascade_of, diff
+    return _frame(ws, """SELECT entity, sourced_id, op, school_sourced_id, cause, cascade_of, diff
         FROM sync.plan_change WHERE plan_hash = $h AND ($e IS NULL OR entity = $e)
           AND ($o IS NULL OR op = $o) AND ($c IS NULL OR cause = $c)
+          AND ($k IS NULL OR (cascade_of IS NOT NULL) = $k)
         ORDER BY entity, op, sourced_id LIMIT $n""",
-        {"h": plan_hash, "e": entity, "o": op, "c": cause, "n": limit}).df()
+                  {"h": plan_hash, "e": entity, "o": op, "c": cause, "k": cascades, "n": limit})
+
+
+def field_changes(ws: Workspace, plan_hash: str, *, entity: str | None = None,
+                  cause: str | None = None, limit: int = 1000) -> pd.DataFrame:
+    """One row per changed field of the plan's updates: entity, ID, field, before, after."""
+    return _frame(ws, """SELECT entity, sourced_id, d.field, d."before", d."after", cause
+        FROM (SELECT entity, sourced_id, cause, unnest(diff) AS d FROM sync.plan_change
+              WHERE plan_hash = $h AND op = 'update' AND ($e IS NULL OR entity = $e)
+                AND ($c IS NULL OR cause = $c))
+        ORDER BY entity, sourced_id, d.field LIMIT $n""",
+                  {"h": plan_hash, "e": entity, "c": cause, "n": limit})
 
 
 def school_counts(ws: Workspace, plan_hash: str) -> pd.DataFrame:
     """Changes per school, entity and op (for the heat map)."""
-    return ws.cursor().execute(
-        """SELECT coalesce(school_sourced_id, '(none)') AS school, entity, op, count(*) AS changes
-        FROM sync.plan_change WHERE plan_hash = ? GROUP BY ALL ORDER BY ALL""", [plan_hash]).df()
+    return _frame(ws, """SELECT coalesce(school_sourced_id, '(none)') AS school, entity, op,
+        count(*) AS changes FROM sync.plan_change WHERE plan_hash = ? GROUP BY ALL ORDER BY ALL""",
+                  [plan_hash])
 
 
 def get_plan(ws: Workspace, plan_hash: str) -> Plan:
@@ -382,3 +402,19 @@ def current_fingerprint(cur: duckdb.DuckDBPyConnection, mode: str) -> str:
     """The change digest a plan of ``mode`` would have now (to tell a stale plan)."""
     _collect(cur, mode == "incremental")
     return _fingerprint(cur)
+
+
+def latest_plan(ws: Workspace) -> Plan | None:
+    """The plan built last, or None."""
+    if not ws.query("SELECT 1 FROM duckdb_tables() WHERE schema_name = 'sync' AND table_name = 'plan'"):
+        return None
+    rows = ws.query("SELECT plan_hash FROM sync.plan ORDER BY created_at DESC LIMIT 1")
+    return get_plan(ws, rows[0][0]) if rows else None
+
+
+def committed_version(ws: Workspace, plan_hash: str) -> int | None:
+    """The version a plan was committed as, or None."""
+    if not roster.head_version(ws):
+        return None
+    rows = ws.query("SELECT version FROM roster.version WHERE plan_hash = ?", [plan_hash])
+    return int(rows[0][0]) if rows else None
