@@ -124,3 +124,28 @@ def test_before_any_commit_there_is_nothing_to_rekey(tmp_path: Path, extract: Pa
     wb.load_path(ws, extract, source="sis")
     assert find_duplicates(ws, "student").rekeys.empty
     ws.close()
+
+
+def test_a_relinked_student_is_delivered_under_the_committed_id(rekeyed: dict[str, Any]) -> None:
+    from workbench.sync.plan import build_plan, plan_changes
+
+    ws, truth = rekeyed["ws"], rekeyed["truth"]
+    old, new = truth["old"][0], truth["new"][0]
+    decision = decide(ws, "student", old, new, "relink", author="steward")
+    build_candidate(ws, load_config(ws))
+    ids = {r[0]: r[1] for r in ws.query("SELECT sourced_id, source_id FROM cand.student "
+                                        "WHERE sourced_id IN (?, ?)", [old, new])}
+    assert ids == {old: new}  # the committed ID; source_id keeps the new record's
+    enrolled = ws.query("SELECT count(*) FILTER (user_sourced_id = ?), count(*) FILTER "
+                        "(user_sourced_id = ?) FROM cand.enrollment", [old, new])[0]
+    assert enrolled[0] > 0 and enrolled[1] == 0
+    links = ws.query("SELECT count(*) FROM cand.student_contact WHERE student_sourced_id = ?", [new])
+    assert links[0][0] == 0
+    plan = build_plan(ws)
+    changes = plan_changes(ws, plan.hash, entity="student")
+    mine = changes[changes["sourced_id"].isin([old, new])]
+    assert list(mine["op"]) == ["update"] and list(mine["cause"]) == ["relinked"]
+    undo(ws, decision.decision_id, author="steward")
+    build_candidate(ws, load_config(ws))
+    assert {r[0] for r in ws.query("SELECT sourced_id FROM cand.student WHERE sourced_id IN (?, ?)",
+                                   [old, new])} == {new}

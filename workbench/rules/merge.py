@@ -13,6 +13,10 @@ by its golden record under the survivor ID (``workbench.linkage.golden``); the o
 * student-contact links move to the surviving student and contact; links that now join the same
   two people become one: the link of the first priority stays, with the lowest priority number and
   each flag (custodial, emergency, lives with, receives mail) true when any of the links had it.
+
+A steward's ``relink`` decision (a committed record that vanished from the load and a new one for
+the same person) delivers the new record under the committed ID, references included, so the sync
+plan shows an update (``relinked``), not a delete plus an insert; ``source_id`` keeps the new ID.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from workbench.model.schema import column_names
 from workbench.rules.compile import ident
 from workbench.rules.decisions import dec
 from workbench.rules.schema import PERSON_ENTITIES
+from workbench.sync.roster import committed_relation
 
 RULE = "merged_duplicate"
 FLAGS = ("custodial", "emergency", "lives_with", "receives_mail")
@@ -103,18 +108,55 @@ def _rewrite_links(cur: duckdb.DuckDBPyConnection, schema: str) -> None:
         WHERE t.source = x.source AND t.sourced_id = x.sourced_id""")
 
 
+def _relink(cur: duckdb.DuckDBPyConnection, schema: str, entity: str) -> int:
+    """Deliver a re-linked record under its committed ID (the steward's ``relink`` decision: the
+    same person under a new ID), so the sync updates the person instead of deleting and inserting."""
+    committed = committed_relation(cur, entity)
+    has_decisions = cur.execute("SELECT 1 FROM duckdb_tables() WHERE schema_name = 'link' "
+                                "AND table_name = 'decision'").fetchall()
+    if committed is None or not has_decisions:
+        return 0
+    table = f"{schema}.{ident(entity)}"
+    cur.execute(f"""CREATE OR REPLACE TEMP TABLE _relink AS
+        WITH latest AS (
+          SELECT left_id, right_id, arg_max(action, decision_id) AS action FROM link.decision
+          WHERE entity = $e AND reversed_at IS NULL GROUP BY ALL),
+        pairs AS (
+          SELECT CASE WHEN left_id IN (SELECT sourced_id FROM stg.{ident(entity)}) THEN right_id
+                      ELSE left_id END AS old_id,
+                 CASE WHEN left_id IN (SELECT sourced_id FROM stg.{ident(entity)}) THEN left_id
+                      ELSE right_id END AS loaded_id
+          FROM latest WHERE action = 'relink')
+        SELECT DISTINCT ON (p.old_id) p.old_id, t.sourced_id AS new_id, t.source
+        FROM pairs p LEFT JOIN _merge_map m ON m.entity = $e AND m.sourced_id = p.loaded_id
+        JOIN {table} t ON t.sourced_id = coalesce(m.golden_id, p.loaded_id)
+        WHERE p.old_id NOT IN (SELECT sourced_id FROM {table})
+          AND p.old_id IN (SELECT sourced_id FROM {committed})
+        ORDER BY p.old_id, t.sourced_id""", {"e": entity})
+    cur.execute(f"UPDATE {table} t SET sourced_id = r.old_id FROM _relink r WHERE t.sourced_id = r.new_id")
+    cur.execute("UPDATE _merge_map m SET golden_id = r.old_id FROM _relink r "
+                "WHERE m.entity = ? AND m.golden_id = r.new_id", [entity])
+    cur.execute("""INSERT INTO _merge_map SELECT ?, r.source, r.new_id, r.old_id FROM _relink r
+        WHERE r.new_id NOT IN (SELECT sourced_id FROM _merge_map WHERE entity = ?)""", [entity, entity])
+    row = cur.execute("SELECT count(*) FROM _relink").fetchone()
+    return int(row[0]) if row else 0
+
+
 def merge_duplicates(cur: duckdb.DuckDBPyConnection, schema: str,
                      config: Mapping[str, Any]) -> dict[str, int]:
-    """Replace clustered members of ``schema`` by golden records; golden records per entity."""
+    """Replace clustered members of ``schema`` by golden records, and deliver re-linked records
+    under their committed IDs; golden records per entity."""
     cur.execute("""CREATE OR REPLACE TEMP TABLE _merge_map (entity VARCHAR, source VARCHAR,
                    sourced_id VARCHAR, golden_id VARCHAR)""")
     made: dict[str, int] = {}
+    relinked = 0
     for entity in PERSON_ENTITIES:
         n = build_golden_tables(cur, entity, config.get("master_fields"), read=schema)
         if n:
             _replace_members(cur, schema, entity)
             made[entity] = n
-    if made:
+        relinked += _relink(cur, schema, entity)
+    if made or relinked:
         _rewrite_enrollments(cur, schema)
         _rewrite_links(cur, schema)
     return made
