@@ -1,4 +1,5 @@
-"""The whole flow once in a real browser: Home, Load a second source by path, Home again.
+"""The whole flow once in a real browser: Home, Load a second source by path, Home again, then
+Preview the sync plan, approve it and commit it.
 
 The workspace is the demo district (the sandbox generator, ~300 students, loaded as 'sis'); the
 second source is another generated district loaded as 'district2' with the ID prefix 'd2-'.
@@ -146,3 +147,30 @@ def test_home_load_home_in_a_real_browser(tmp_path: Path, isolated_env, chromium
             expect(metric_value(page, label)).to_have_text(f"{total:,}")
         expect(page.get_by_text("#2 of source 'district2'")).to_be_visible()
         page.screenshot(path=tmp_path / "home-after.png", full_page=True)
+
+        nav = page.get_by_test_id("stSidebarNav")
+        nav.get_by_role("link", name="Preview").click()
+        expect(page.get_by_role("heading", name="Preview")).to_be_visible()
+        page.get_by_role("button", name="Build the plan", exact=True).click()
+        inserts = before["student"] + added["student"]
+        expect(page.get_by_text("Changes per entity")).to_be_visible(timeout=LOAD_SECONDS)
+        expect(metric_value(page, "Deletes")).to_have_text("0")
+        expect(metric_value(page, "Inserts")).not_to_have_text("0")
+        page.screenshot(path=tmp_path / "preview.png", full_page=True)
+
+        nav.get_by_role("link", name="Commit").click()
+        expect(page.get_by_role("heading", name="Commit", exact=True, level=1)).to_be_visible()
+        page.get_by_label("Your name", exact=True).fill("sam")
+        page.get_by_label("Your name", exact=True).press("Tab")
+        page.get_by_role("button", name="Approve", exact=True).click()
+        approved = page.get_by_test_id("stAlertContentSuccess")
+        expect(approved).to_contain_text("Approval #1 by sam", timeout=LOAD_SECONDS)
+        expect(approved).to_contain_text(f"Students: insert {inserts:,};")
+        page.get_by_text("I have reviewed the approved changes").click()
+        page.get_by_role("button", name="Commit", exact=True).click()
+        expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
+            "Committed version 1", timeout=LOAD_SECONDS)
+        page.screenshot(path=tmp_path / "commit.png", full_page=True)
+    with wb.open_workspace(workspace, read_only=True) as ws:
+        rows = ws.query("SELECT count(*) FROM roster.current_student")
+    assert rows[0][0] == inserts
