@@ -3,13 +3,15 @@
 import streamlit as st
 
 import ui
-from ui.sync import history_figure, history_frame
+from ui.sync import history_figure, history_frame, version_diff_frame
 from workbench import Workspace
 from workbench.errors import WorkbenchError
-from workbench.sync import rollback_roster, roster_history
+from workbench.model.schema import ENTITIES
+from workbench.sync import rollback_roster, roster_history, roster_rows
 from workbench.sync.approve import approve_plan, latest_approval
 from workbench.sync.commit import commit_plan
 from workbench.sync.plan import Plan, committed_version, latest_plan, school_counts
+from workbench.sync.roster import diff_versions
 
 
 def exclusions(ws: Workspace, plan: Plan) -> dict[str, list[dict[str, str]]]:
@@ -63,6 +65,23 @@ def commit(ws: Workspace, plan: Plan) -> None:
                    f"{v.total('update'):,} updated, {v.total('delete'):,} deleted.")
 
 
+def compare(ws: Workspace, numbers: list[int]) -> None:
+    """View one version, or what changed between two."""
+    with st.expander("View a version, or compare two"):
+        c1, c2, c3 = st.columns(3)
+        new = c1.selectbox("Version", numbers, key="commit_view_version")
+        old = c2.selectbox("Compared with", [None, *numbers, 0], key="commit_view_old",
+                           format_func=lambda v: "—" if v is None else f"version {v}")
+        entity = c3.selectbox("Entity", list(ENTITIES), format_func=ui.label, key="commit_view_entity",
+                              index=list(ENTITIES).index("student"))
+        if old is None:
+            st.dataframe(roster_rows(ws, entity, new), hide_index=True, key="commit_view_rows")
+            return
+        changes = diff_versions(ws, old, new, entity=entity)
+        st.caption(f"{len(changes):,} {ui.label(entity).lower()} change(s) from version {old} to {new}.")
+        st.dataframe(version_diff_frame(changes), hide_index=True, key="commit_view_diff")
+
+
 def history(ws: Workspace) -> None:
     st.subheader("History")
     versions = roster_history(ws)
@@ -71,6 +90,7 @@ def history(ws: Workspace) -> None:
         return
     st.plotly_chart(history_figure(versions), key="commit_history_chart")
     st.dataframe(history_frame(versions), hide_index=True, key="commit_history")
+    compare(ws, [v.version for v in versions])
     target = st.selectbox("Roll back to version", [v.version for v in versions[1:]] + [0],
                           key="commit_rollback_to")
     sure = st.checkbox("Make a new version equal to that one", key="commit_rollback_sure")

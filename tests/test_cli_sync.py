@@ -58,6 +58,13 @@ def test_plan_approve_commit_history_rollback(district: Path, tmp_path: Path,
     history = _json(capsys, ["history", ws, "--json"])
     assert [v["version"] for v in history] == [2, 1]
     assert history[0]["delete"] == 0 and history[1]["author"] == "ana"
+    capsys.readouterr()
+    assert main(["history", ws, "--diff", "1", "2", "--entity", "student", "--json"]) == 0
+    diff = json.loads(capsys.readouterr().out)
+    assert diff == []  # version 2 left the school's deletes out: nothing else changed
+    assert main(["history", ws, "--show", "1", "--entity", "school"]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[0].startswith("sourced_id,") and any(line.startswith(f"{school},") for line in shown)
     assert main(["rollback", ws, "--to", "1", "--author", "ben"]) == 0
     history = _json(capsys, ["history", ws, "--json"])
     assert history[0]["kind"] == "rollback" and history[0]["restored_from"] == 1

@@ -18,6 +18,7 @@ from workbench.sync import (
     roster_history,
     roster_rows,
 )
+from workbench.sync.roster import diff_versions
 
 
 @pytest.fixture
@@ -56,6 +57,12 @@ def test_changes_are_versioned_and_old_versions_stay_readable(ws: wb.Workspace) 
     changes = ws.query("SELECT sourced_id, op FROM roster.change WHERE version = 2 "
                        "AND entity = 'student' ORDER BY 1")
     assert changes == [("S4101", "update"), ("S4102", "delete")]
+    diff = diff_versions(ws, 1, 2)
+    assert list(zip(diff["entity"], diff["sourced_id"], diff["op"], strict=True)) == [
+        ("student", "S4102", "delete"), ("student", "S4101", "update")]
+    assert list(diff.iloc[1]["diff"]) == [{"field": "given_name", "before": "Kid11", "after": "Renamed"}]
+    back = diff_versions(ws, 2, 1)
+    assert set(zip(back["sourced_id"], back["op"], strict=True)) == {("S4102", "insert"), ("S4101", "update")}
 
 
 def test_rollback_makes_a_new_version_equal_to_the_old_one(ws: wb.Workspace) -> None:

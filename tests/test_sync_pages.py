@@ -75,6 +75,11 @@ def test_commit_all_but_the_missing_school_then_roll_back(held_workspace: tuple[
     with wb.open_workspace(path) as ws:
         assert head_version(ws) == 2
     at.run()
+    at.selectbox(key="commit_view_version").set_value(2)
+    at.selectbox(key="commit_view_old").set_value(1).run()
+    assert not at.exception, at.exception
+    diff = next(d.value for d in at.dataframe if "changes" in d.value.columns)
+    assert list(diff["op"]) == ["update"] and diff.iloc[0]["changes"].startswith("given_name: ")
     at.selectbox(key="commit_rollback_to").set_value(1)
     at.checkbox(key="commit_rollback_sure").check().run()
     at.button(key="commit_rollback").click().run()

@@ -66,3 +66,13 @@ def history_frame(versions: list[Any]) -> pd.DataFrame:
         "inserts": v.total("insert"), "updates": v.total("update"), "deletes": v.total("delete"),
         "hold overridden": v.override_reason or "", "note": v.note or "",
         "plan": v.plan_hash or ""} for v in versions])
+
+
+def version_diff_frame(changes: pd.DataFrame) -> pd.DataFrame:
+    """One row per changed record: its op and the fields that changed, as ``field: before → after``."""
+    def fields(diff: Any) -> str:
+        if diff is None or len(diff) == 0:
+            return ""
+        return "; ".join(f"{d['field']}: {d['before']} → {d['after']}" for d in diff)
+    return pd.DataFrame({"sourced_id": changes["sourced_id"], "op": changes["op"],
+                         "changes": [fields(d) for d in changes["diff"]]})

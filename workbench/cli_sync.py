@@ -113,9 +113,32 @@ def _version_dict(v: Any) -> dict[str, Any]:
             "insert": v.total("insert"), "update": v.total("update"), "delete": v.total("delete")}
 
 
+def _history_detail(args: argparse.Namespace) -> int:
+    from workbench.sync.roster import diff_versions, roster_rows
+
+    with open_workspace(args.workspace, read_only=True) as ws:
+        if args.diff:
+            frame = diff_versions(ws, args.diff[0], args.diff[1], entity=args.entity)
+        else:
+            frame = roster_rows(ws, args.entity or "student", args.show)
+    if args.json:
+        print(frame.to_json(orient="records", date_format="iso", default_handler=str))
+    elif args.diff:
+        for row in frame.itertuples():
+            fields = ", ".join(f"{d['field']}: {d['before']!r} -> {d['after']!r}"
+                               for d in (row.diff if row.diff is not None else []))
+            print(f"  {row.entity:<16} {row.op:<7} {row.sourced_id:<14} {fields}")
+        print(f"{len(frame):,} change(s) from version {args.diff[0]} to {args.diff[1]}")
+    else:
+        print(frame.to_csv(index=False), end="")
+    return EXIT_OK
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     from workbench.sync import roster_history
 
+    if args.diff or args.show is not None:
+        return _history_detail(args)
     with open_workspace(args.workspace, read_only=True) as ws:
         versions = [_version_dict(v) for v in roster_history(ws)]
     if args.json:
@@ -199,6 +222,10 @@ def add_parsers(sub: Any) -> None:
     hi = sub.add_parser("history", help="every committed version with its counts and approver")
     hi.add_argument("workspace")
     hi.add_argument("--json", action="store_true")
+    hi.add_argument("--diff", nargs=2, type=int, metavar=("V1", "V2"),
+                    help="what changed between two versions, field by field")
+    hi.add_argument("--show", type=int, metavar="V", help="the rows of one version (CSV)")
+    hi.add_argument("--entity", help="with --diff or --show: one entity (--show default: student)")
     hi.set_defaults(func=cmd_history)
 
     rb = sub.add_parser("rollback", help="a new version equal to an old one (nothing is erased)")

@@ -279,3 +279,37 @@ def committed_relation(cur: duckdb.DuckDBPyConnection, entity: str) -> str | Non
     """The head-version relation of ``entity`` (``roster.current_<entity>``), or None before the
     first commit; for SQL that compares the load with what was delivered."""
     return f'{SCHEMA}."current_{entity}"' if exists(cur) else None
+
+
+def diff_versions(ws: Workspace, old: int, new: int, *, entity: str | None = None,
+                  limit: int = 10_000) -> Any:
+    """What changed from version ``old`` to ``new`` (either order), per record, with the fields
+    that differ (``diff``: field, before, after) for updates, as a DataFrame."""
+    from workbench.sync.plan import _diff_sql
+
+    head = head_version(ws)
+    for v in (old, new):
+        if not 0 <= v <= head:
+            raise InputError.one(f"there is no version {v}; the roster is at version {head}",
+                                 field="version", hint="list them with `workbench history WORKSPACE`",
+                                 outcome="")
+    entities = [entity] if entity else list(ENTITIES)
+    parts = []
+    for e in entities:
+        keep = " OR ".join(f'o."{c}" IS DISTINCT FROM n."{c}"' for c in column_names(e) if c != "load_id")
+        parts.append(f"""SELECT '{e}' AS entity, coalesce(n.sourced_id, o.sourced_id) AS sourced_id,
+            CASE WHEN o.sourced_id IS NULL THEN 'insert' WHEN n.sourced_id IS NULL THEN 'delete'
+                 ELSE 'update' END AS op,
+            CASE WHEN o.sourced_id IS NOT NULL AND n.sourced_id IS NOT NULL THEN {_diff_sql(e)} END AS diff
+            FROM ({_as_of_sql(e).replace('$v', '$old')}) o
+            FULL OUTER JOIN ({_as_of_sql(e).replace('$v', '$new')}) n USING (sourced_id)
+            WHERE o.sourced_id IS NULL OR n.sourced_id IS NULL OR {keep}""")
+    cur = ws.cursor()
+    try:
+        if not exists(cur):
+            return cur.execute("SELECT NULL::VARCHAR AS entity, NULL::VARCHAR AS sourced_id, "
+                               "NULL::VARCHAR AS op, NULL AS diff LIMIT 0").df()
+        sql = " UNION ALL ".join(parts) + " ORDER BY entity, op, sourced_id LIMIT $n"
+        return cur.execute(sql, {"old": old, "new": new, "n": limit}).df()
+    finally:
+        cur.close()
