@@ -73,11 +73,13 @@ from workbench.sources.files import (
     Header,
     InputFile,
     InputPackage,
+    open_package,
     read_header,
     reject_problem,  # same wording as other sources
 )
 from workbench.sources.oneroster_spec import (
     ALL_FILES,
+    DELETED_STATUS,
     MANIFEST,
     MANIFEST_HEADER,
     MANIFEST_VERSION,
@@ -98,6 +100,7 @@ from workbench.sources.oneroster_spec import (
     q,
     ref_check,
     row_checks,
+    sql_list,
 )
 
 Progress = Callable[[str], None]
@@ -141,6 +144,7 @@ class Entry:
     header: Header
     table: str
     mapped: bool = True  # False: not a OneRoster file name, checked for information only
+    mode: str = "bulk"  # delta only when checked without loading (validate_package)
     rows: int = 0
     columns: set[str] = field(default_factory=set)  # spec columns present (spec spelling)
 
@@ -344,9 +348,11 @@ def _manifest_property(
 
 
 def _plan(
-    inv: Inventory, headers: dict[str, Header], man: Manifest, source: str, findings: list[Finding]
+    inv: Inventory, headers: dict[str, Header], man: Manifest, source: str, findings: list[Finding],
+    allow_delta: bool = False,
 ) -> list[Entry]:
-    """The files to read, after matching the package against its manifest."""
+    """The files to read, after matching the package against its manifest (delta files are
+    refused unless ``allow_delta``: the package is then only checked, never mapped)."""
     problems, entries = [], []
     for name in ALL_FILES:
         f = inv.known.get(name)
@@ -370,6 +376,8 @@ def _plan(
         elif mode == "absent":
             findings.append(Finding("file_declared_absent", f"{f.name} is in the package but the "
                                     f"manifest declares file.{name} absent; not read", file=f.name))
+        elif mode == "delta" and allow_delta:
+            entries.append(Entry(SPECS[name], f, headers[name], raw_table(source, name), mode="delta"))
         elif mode == "delta":
             problems.append(Problem(
                 f"file.{name} is declared delta: the workbench loads complete (bulk) packages; a "
@@ -641,7 +649,8 @@ def _refuse_structure(cur: duckdb.DuckDBPyConnection, entries: list[Entry]) -> N
     problems = [
         Problem(f"{e.file.name} refers to {need}.csv, which the package lacks", file=e.file.name,
                 hint=f"add {need}.csv; enrollments are delivered only with their classes and users")
-        for e in mapped if e.rows for need in NEEDS.get(e.spec.name, ()) if need not in have
+        for e in mapped if e.rows and e.mode == "bulk" for need in NEEDS.get(e.spec.name, ())
+        if need not in have
     ]
     for e in mapped:
         problems += _key_problems(cur, e) + _duplicate_problems(cur, e)
@@ -701,10 +710,13 @@ def emit_findings(cur: duckdb.DuckDBPyConnection, file: str, c: Check, source: s
                       "msg": f"and {more[0]} more row(s) with the same problem"})
 
 
-def _ref_checks(e: Entry, by_name: dict[str, Entry], findings: list[Finding]) -> list[Check]:
+def _ref_checks(e: Entry, by_name: dict[str, Entry], findings: list[Finding],
+                known: dict[str, str] | None = None) -> list[Check]:
     refs = [(f.name, f.ref, f.is_list) for f in e.spec.fields if f.ref and f.name in e.columns]
     if e.spec.name == "demographics":
         refs.append(("sourcedId", "users", False))
+    if e.mode == "delta":
+        return _delta_ref_checks(e, refs, by_name, findings, known or {})
     checks = []
     for name, ref, is_list in refs:
         target = e if ref == e.spec.name else by_name.get(ref)  # type: ignore[arg-type]
@@ -718,9 +730,38 @@ def _ref_checks(e: Entry, by_name: dict[str, Entry], findings: list[Finding]) ->
     return checks
 
 
+def _alive(e: Entry, alias: str) -> str:
+    """SQL: the row is not being deleted (its status is not tobedeleted)."""
+    if "status" not in e.columns:
+        return "true"
+    return (f"NOT coalesce(list_contains({sql_list(DELETED_STATUS)}, lower(trim({alias}.status))), "
+            "false)")
+
+
+def _delta_ref_checks(e: Entry, refs: list[tuple[str, str | None, bool]], by_name: dict[str, Entry],
+                      findings: list[Finding], known: dict[str, str]) -> list[Check]:
+    """A delta's live rows may refer to live rows of the package or to rows the receiver holds
+    (``known``: OneRoster file -> a relation with column ``id``); rows being deleted are not checked."""
+    rows = Rows(e.spec, e.columns, f"(SELECT * FROM {_base(e)} b WHERE {_alive(e, 'b')})", e.mode)
+    checks = []
+    for name, ref, is_list in refs:
+        if ref not in known:
+            findings.append(Finding(
+                "reference_not_checked", f"{name} may refer to {ref}.csv rows outside this delta; "
+                "without the receiver's rows such references are not checked", "info",
+                file=e.file.name, field=name))
+            continue
+        target = e if ref == e.spec.name else by_name.get(ref)  # type: ignore[arg-type]
+        parts = [f"SELECT id FROM {known[ref]}"] + (  # type: ignore[index]
+            [f'SELECT trim(x."sourcedId") FROM {target.table} x WHERE {_alive(target, "x")}']
+            if target else [])
+        ids = "(SELECT DISTINCT id FROM (" + " UNION ALL ".join(parts) + "))"
+        checks.append(ref_check(rows, name, SPECS[ref], "", is_list, ids))  # type: ignore[index]
+    return checks
+
 
 def _rows(e: Entry) -> Rows:
-    return Rows(e.spec, e.columns, _base(e))
+    return Rows(e.spec, e.columns, _base(e), e.mode)
 
 
 # ------------------------------------------------------------------------------------ file level
@@ -792,7 +833,7 @@ def _read_all(cur: duckdb.DuckDBPyConnection, entries: list[Entry], raw: RawLoad
 
 
 def _check_rows(cur: duckdb.DuckDBPyConnection, entries: list[Entry], say: Progress,
-                findings: list[Finding]) -> None:
+                findings: list[Finding], known: dict[str, str] | None = None) -> None:
     cur.execute(f"CREATE OR REPLACE TEMP TABLE {FINDINGS_TABLE[5:]} (file VARCHAR, line BIGINT, "
                 "field VARCHAR, record_id VARCHAR, rule VARCHAR, severity VARCHAR, value VARCHAR, "
                 "message VARCHAR)")
@@ -801,7 +842,7 @@ def _check_rows(cur: duckdb.DuckDBPyConnection, entries: list[Entry], say: Progr
         if not e.rows:
             continue
         say(f"Checking {e.file.name}")
-        for check in row_checks(_rows(e)) + _ref_checks(e, by_name, findings):
+        for check in row_checks(_rows(e)) + _ref_checks(e, by_name, findings, known):
             emit_findings(cur, e.file.name, check, _base(e))
 
 
@@ -814,11 +855,13 @@ def _record_files(cur: duckdb.DuckDBPyConnection, entries: list[Entry]) -> None:
 
 
 def read_raw(cur: duckdb.DuckDBPyConnection, pkg: InputPackage, source: str,
-             progress: Progress | None = None) -> RawLoad:
+             progress: Progress | None = None, *, allow_delta: bool = False,
+             known: dict[str, str] | None = None) -> RawLoad:
     """Read a OneRoster 1.1 package into raw tables; refuse or record what deviates (see above).
 
     Row-level findings wait in ``temp.wb_or_findings`` until the mapping writes them with the
-    load's id (``workbench.model.oneroster.build_canonical``).
+    load's id (``workbench.model.oneroster.build_canonical``). ``allow_delta`` and ``known`` are
+    for checking without loading (``validate_package``).
     """
     say = progress or (lambda _m: None)
     install_macros(cur)
@@ -831,7 +874,7 @@ def read_raw(cur: duckdb.DuckDBPyConnection, pkg: InputPackage, source: str,
     man = _read_manifest(cur, inv.manifest, source, raw)
     headers = _headers(inv, man)
     _refuse_foreign(inv, headers, man)
-    entries = _plan(inv, headers, man, source, raw.findings)
+    entries = _plan(inv, headers, man, source, raw.findings, allow_delta)
     problems = []
     for e in entries:
         found = _check_header(e, raw.findings if e.mapped else [])
@@ -841,6 +884,33 @@ def read_raw(cur: duckdb.DuckDBPyConnection, pkg: InputPackage, source: str,
     entries = _read_all(cur, entries, raw, say)
     _refuse_structure(cur, entries)
     _record_files(cur, entries)
-    _check_rows(cur, entries, say, raw.findings)
+    _check_rows(cur, entries, say, raw.findings, known)
     _file_findings(pkg, entries, inv.manifest, raw.findings)
     return raw
+
+
+def validate_package(path: str | Path, *, known: dict[str, Any] | None = None) -> list[Finding]:
+    """Check a OneRoster 1.1 package, bulk or delta, without loading it into any workspace.
+
+    The reader's refusals raise ``InputError`` as for a load; its findings are returned (the
+    mapping's are not: nothing is mapped). Delta files are checked as deltas: status and
+    dateLastModified are required, and the references of rows that are not being deleted must
+    name a live row of the package or one of ``known`` (OneRoster file -> a table DuckDB can scan,
+    e.g. a DataFrame, with the column ``id``: the rows the receiver holds after applying the
+    delta). References into a file without ``known`` rows are not checked in a delta.
+    """
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE SCHEMA raw")
+        names = {}
+        for i, (name, table) in enumerate((known or {}).items()):
+            con.register(f"wb_or_known_{i}", table)
+            names[name] = f"wb_or_known_{i}"
+        with open_package(path) as pkg:
+            raw = read_raw(con, pkg, "check", allow_delta=True, known=names)
+        rows = con.execute(
+            "SELECT rule, message, severity, file, line, field, record_id, value "
+            f"FROM {FINDINGS_TABLE} ORDER BY file, line NULLS LAST").fetchall()
+    finally:
+        con.close()
+    return raw.findings + [Finding(*r) for r in rows]

@@ -241,11 +241,14 @@ def canonical_name(stem: str) -> str | None:
 
 @dataclass(frozen=True)
 class Rows:
-    """A file's rows as SQL: ``base`` is a FROM item with ``wb_line``, ``wb_id`` and the columns."""
+    """A file's rows as SQL: ``base`` is a FROM item with ``wb_line``, ``wb_id`` and the columns.
+    ``mode`` is the file's manifest mode: ``bulk``, or ``delta`` (only when a package is checked
+    without being loaded, ``validate_package``)."""
 
     spec: FileSpec
     columns: set[str]
     base: str
+    mode: str = "bulk"
 
 
 def q(name: str) -> str:
@@ -348,6 +351,8 @@ def _list_checks(rows: Rows, fld: Field) -> list[Check]:
 
 def row_checks(rows: Rows) -> list[Check]:
     checks = [c for fld in rows.spec.fields if fld.name in rows.columns for c in _field_checks(rows, fld)]
+    if rows.mode == "delta":
+        return checks + _delta_checks(rows) + _special_checks(rows)
     if {"status", "dateLastModified"} <= rows.columns:
         s, d = "wb_or_text(t.status)", 'wb_or_text(t."dateLastModified")'
         checks.append(Check(
@@ -360,6 +365,15 @@ def row_checks(rows: Rows) -> list[Check]:
                             f"list_contains({sql_list(DELETED_STATUS)}, lower(wb_or_text(t.status)))",
                             "'status ' || trim(t.status) || ': the record is not loaded'", "t.status"))
     return checks + _special_checks(rows)
+
+
+def _delta_checks(rows: Rows) -> list[Check]:
+    """A delta row says what happened to it and when: status and dateLastModified are required."""
+    both = ("status", "dateLastModified")
+    cond = (" OR ".join(f"wb_or_text(t.{q(c)}) IS NULL" for c in both)
+            if set(both) <= rows.columns else "true")
+    return [Check("status", "delta_fields_missing", "'error'", cond,
+                  "'delta rows need both status and dateLastModified'")]
 
 
 def _special_checks(rows: Rows) -> list[Check]:
@@ -382,8 +396,11 @@ def _special_checks(rows: Rows) -> list[Check]:
     return checks
 
 
-def ref_check(rows: Rows, name: str, target: FileSpec, table: str, is_list: bool) -> Check:
-    ids = f'(SELECT DISTINCT trim("sourcedId") AS id FROM {table})'
+def ref_check(rows: Rows, name: str, target: FileSpec, table: str, is_list: bool,
+              ids: str | None = None) -> Check:
+    """References from ``rows.name`` to the sourcedIds of ``table`` (or of ``ids``: a relation with
+    the column ``id``, e.g. the rows a delta's receiver already holds)."""
+    ids = ids or f'(SELECT DISTINCT trim("sourcedId") AS id FROM {table})'
     if is_list:
         src = f"(SELECT s.* FROM {list_source(rows, name)} s ANTI JOIN {ids} i ON i.id = s.item)"
     else:
