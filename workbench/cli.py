@@ -274,6 +274,24 @@ def cmd_golden(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from workbench.sync.export import export_oneroster
+
+    with open_workspace(args.workspace, read_only=True) as ws:
+        result = export_oneroster(ws, Path(args.out), version=args.version,
+                                  delta_since=args.delta_since, zip=args.zip)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, default=str))
+        return EXIT_OK
+    what = "bulk" if result.mode == "bulk" else f"delta since version {result.since}"
+    counts = ", ".join(f"{n:,} {f}" for f, n in result.counts.items()) or "no rows"
+    print(f"OneRoster 1.1 {what} of version {result.version} written to {result.path} in "
+          f"{result.seconds:.1f}s: {counts}; checked, {len(result.findings)} warning(s).")
+    for f in result.findings[:20]:
+        print(f"  {f.file or ''} {f.line or ''} {f.field or ''}: {f.rule}: {f.message}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbench", description="Roster Workbench: the data steward's "
                                 "workbench for K-12 rosters.")
@@ -363,6 +381,16 @@ def build_parser() -> argparse.ArgumentParser:
     go.set_defaults(func=cmd_golden)
 
     add_sync_parsers(sub)
+
+    ex = sub.add_parser("export", help="the committed roster as a OneRoster 1.1 CSV package (bulk, "
+                        "or delta since a version), checked before it is written")
+    ex.add_argument("workspace")
+    ex.add_argument("out", help="folder to write (new or empty), or the zip file with --zip")
+    ex.add_argument("--version", type=int, help="the committed version (default: the latest)")
+    ex.add_argument("--delta-since", type=int, help="only what changed after this version")
+    ex.add_argument("--zip", action="store_true", help="write one zip file")
+    ex.add_argument("--json", action="store_true")
+    ex.set_defaults(func=cmd_export)
 
     dm = sub.add_parser("demo", help="build the demo workspace (sandbox district, loaded)")
     dm.add_argument("workspace")
