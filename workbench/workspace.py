@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from .errors import InputError, WorkspaceError
+from .errors import InputError, WorkbenchError, WorkspaceError
 from .model.schema import ENTITIES, create_table_sql
 
 DB_FILE = "workbench.duckdb"
@@ -54,7 +54,28 @@ def _connect(path: Path, *, read_only: bool = False, memory_limit: str | None = 
     limit = memory_limit or os.environ.get("WORKBENCH_MEMORY_LIMIT")
     if limit:
         config["memory_limit"] = limit
-    return duckdb.connect(str(path), read_only=read_only, config=config)
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as exc:
+        if "Could not set lock on file" not in str(exc):
+            raise
+        raise WorkspaceBusyError(_busy_message(path, str(exc))) from exc
+
+
+class WorkspaceBusyError(WorkbenchError, duckdb.IOException):
+    """Another process has the workspace open (DuckDB lets one process at a time open the file).
+
+    Also a ``duckdb.IOException``, as before, so that callers which told it apart from a missing
+    workspace (``WorkspaceError``) by catching DuckDB's error keep working."""
+
+
+def _busy_message(path: Path, error: str) -> str:
+    pid = re.search(r"\(PID (\d+)\)", error)
+    holder = f" (PID {pid.group(1)})" if pid else ""
+    return (f"the workspace {path.parent} is open in another process{holder}: the app, or another "
+            "sync or workbench command. A workspace can be opened by one process at a time. "
+            "Nothing was changed. Wait for that command to finish, or stop the app (or use the "
+            "app itself), then try again.")
 
 
 class Workspace:
