@@ -39,5 +39,6 @@ with st.sidebar:
     st.caption(f"Workspace (set with `{ui.ENV_VAR}`)")
     st.code(str(ui.workspace_path()), language=None, wrap_lines=True)
 
-ui.require_workspace()
-navigation.run()
+with ui.workspace_session():  # the workspace file is free between runs, for scheduled syncs
+    ui.require_workspace()
+    navigation.run()

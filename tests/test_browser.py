@@ -171,6 +171,15 @@ def test_home_load_home_in_a_real_browser(tmp_path: Path, isolated_env, chromium
         expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
             "Committed version 1", timeout=LOAD_SECONDS)
         page.screenshot(path=tmp_path / "commit.png", full_page=True)
+
+        # between script runs the app leaves the file free: a scheduled sync can write to it
+        cli = subprocess.run([sys.executable, "-m", "workbench", "rollback", str(workspace),
+                              "--to", "0", "--author", "cron"], env=isolated_env,
+                             capture_output=True, text=True, timeout=120)
+        assert cli.returncode == 0, cli.stderr
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Commit").click()
+        expect(page.get_by_text("rollback to v0").first).to_be_attached(timeout=LOAD_SECONDS)
     with wb.open_workspace(workspace, read_only=True) as ws:
-        rows = ws.query("SELECT count(*) FROM roster.current_student")
-    assert rows[0][0] == inserts
+        rows = ws.query("SELECT count(*) FROM roster.student WHERE v_from = 1")
+        head = wb.sync.head_version(ws)
+    assert rows[0][0] == inserts and head == 2

@@ -29,6 +29,7 @@ from .workspace import (
     require_workspace,
     status,
     workspace_path,
+    workspace_session,
 )
 
 __all__ = [
@@ -55,4 +56,5 @@ __all__ = [
     "status",
     "unexpected_markdown",
     "workspace_path",
+    "workspace_session",
 ]

@@ -1,11 +1,14 @@
-"""The workspace the app works on: opened once per process, read through cached views.
+"""The workspace the app works on: opened for each script run, released between runs.
 
-The path comes from ``WORKBENCH_WORKSPACE`` (default ``./demo/workspace``). The open workspace is a
-``st.cache_resource`` shared by every session; the core gives each query and each load its own
+The path comes from ``WORKBENCH_WORKSPACE`` (default ``./demo/workspace``). DuckDB lets one process
+at a time open a database file, so the app holds it only while a script run needs it: ``app.py``
+runs every page inside ``workspace_session()``, the first run that needs the workspace opens it,
+and the last one to finish closes it. Between runs the file is free, and a scheduled
+``workbench sync`` (or any command) can write to it; while it does, the app says the workspace is
+busy. Sessions share the one open connection; the core gives each query and each load its own
 cursor, so sessions never share one. Read-only views (status, findings) are ``st.cache_data``
-keyed on the workspace path and a version that every load through the app moves on, so a page never
-shows counts from before the latest load. The app holds the workspace's DuckDB file open (and
-locked), so every write to it while the app runs goes through here.
+keyed on the workspace path and on a stamp of its data (latest load, committed version, loads
+through the app), so a page never shows counts from before the latest load or sync, whoever ran it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +40,60 @@ class _Guard:
         self.version = 0
 
 
+class _Holder:
+    """One per workspace and process: the open workspace while any script run uses it."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+        self.ws: wb.Workspace | None = None
+        self.runs = 0
+
+    def get(self) -> wb.Workspace:
+        with self.lock:
+            if self.ws is None:
+                self.ws = wb.open_workspace(self.path)
+            return self.ws
+
+    def enter(self) -> None:
+        with self.lock:
+            self.runs += 1
+
+    def leave(self) -> None:
+        with self.lock:
+            self.runs = max(0, self.runs - 1)
+            if self.runs == 0:
+                self.close()
+
+    def close(self) -> None:
+        if self.ws is not None:
+            self.ws.close()
+            self.ws = None
+
+
 def workspace_path() -> Path:
     return Path(os.environ.get(ENV_VAR) or DEFAULT_WORKSPACE).expanduser().resolve()
 
 
-def _close(ws: wb.Workspace) -> None:
-    ws.close()
+def _release(holder: _Holder) -> None:
+    with holder.lock:
+        holder.close()
 
 
-@st.cache_resource(show_spinner="Opening the workspace…", on_release=_close)
-def _open(path: str) -> wb.Workspace:
-    return wb.open_workspace(path)
+@st.cache_resource(show_spinner=False, on_release=_release)
+def _holder(path: str) -> _Holder:
+    return _Holder(path)
+
+
+@contextmanager
+def workspace_session() -> Iterator[None]:
+    """Around one script run: the workspace is released when the last run using it ends."""
+    holder = _holder(str(workspace_path()))
+    holder.enter()
+    try:
+        yield
+    finally:
+        holder.leave()
 
 
 @st.cache_resource(show_spinner=False)
@@ -54,10 +101,18 @@ def _guard(path: str) -> _Guard:
     return _Guard()
 
 
-def _current() -> tuple[wb.Workspace, str, int]:
+def _stamp(ws: wb.Workspace) -> tuple[Any, ...]:
+    """What the cached views depend on: the latest load and the committed version."""
+    row = ws.query("SELECT (SELECT max(load_id) FROM meta.load), (SELECT max(version) FROM "
+                   "meta.config_version), (SELECT max(finished_at) FROM meta.load)")
+    head = wb.sync.head_version(ws)
+    return (*row[0], head)
+
+
+def _current() -> tuple[wb.Workspace, str, Any]:
     ws = require_workspace()
     path = str(workspace_path())
-    return ws, path, _guard(path).version
+    return ws, path, (_guard(path).version, _stamp(ws))
 
 
 def require_workspace() -> wb.Workspace:
@@ -68,7 +123,7 @@ def require_workspace() -> wb.Workspace:
     """
     path = workspace_path()
     try:
-        return _open(str(path))
+        return _holder(str(path)).get()
     except wb.WorkspaceError:
         _offer_new_workspace(path)
     except duckdb.Error as exc:

@@ -8,7 +8,7 @@ Public API (the same that the app, the CLI and notebooks use)::
     wb.workspace_status(ws)
 """
 
-from . import linkage, rules  # the configuration and duplicates APIs: wb.rules, wb.linkage
+from . import linkage, rules, sync  # wb.rules, wb.linkage, wb.sync
 from .errors import InputError, Problem, WorkbenchError, WorkspaceError
 from .load import LoadResult, detect_kind, load_path
 from .status import load_findings, workspace_status
@@ -28,5 +28,6 @@ __all__ = [
     "load_path",
     "open_workspace",
     "rules",
+    "sync",
     "workspace_status",
 ]

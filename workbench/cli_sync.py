@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 from typing import Any
 
 from workbench.errors import InputError
 from workbench.workspace import open_workspace
 
 EXIT_OK, EXIT_HELD, EXIT_STALE = 0, 3, 4
+# how long sync and schedule wait for the app (or another command) to let go of the workspace
+LOCK_WAIT = float(os.environ.get("WORKBENCH_LOCK_WAIT", "300"))
 
 
 def _today(args: argparse.Namespace) -> dt.date | None:
@@ -167,7 +170,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 def cmd_sync(args: argparse.Namespace) -> int:
     from workbench.sync.run import run_sync
 
-    with open_workspace(args.workspace) as ws:
+    with open_workspace(args.workspace, wait=LOCK_WAIT) as ws:
         result = run_sync(ws, today=_today(args), author=args.author, reload=not args.no_reload,
                           say=print if not args.quiet else (lambda _m: None))
     print(result.message)
@@ -177,7 +180,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def cmd_schedule(args: argparse.Namespace) -> int:
     from workbench.sync.run import cron_line, due_run, run_sync
 
-    with open_workspace(args.workspace) as ws:
+    with open_workspace(args.workspace, wait=LOCK_WAIT) as ws:
         if args.cron:
             print(cron_line(ws))
             return EXIT_OK

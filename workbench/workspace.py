@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -148,15 +149,28 @@ def init_workspace(path: str | Path, *, memory_limit: str | None = None) -> Work
 
 
 def open_workspace(
-    path: str | Path, *, read_only: bool = False, memory_limit: str | None = None
+    path: str | Path, *, read_only: bool = False, memory_limit: str | None = None,
+    wait: float = 0.0,
 ) -> Workspace:
-    """Open an existing workspace; the schema is brought up to date on open (unless read-only)."""
+    """Open an existing workspace; the schema is brought up to date on open (unless read-only).
+
+    ``wait``: seconds to keep trying while another process has it open (the app holds it only
+    while a page runs, so a scheduled sync waits for a quiet moment).
+    """
     root = Path(path)
     if not (root / DB_FILE).exists():
         raise WorkspaceError(
             f"{root} is not a workspace (no {DB_FILE}); create one with `workbench init {root}`."
         )
-    con = _connect(root / DB_FILE, read_only=read_only, memory_limit=memory_limit)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            con = _connect(root / DB_FILE, read_only=read_only, memory_limit=memory_limit)
+            break
+        except WorkspaceBusyError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.5)
     if not read_only:
         _ensure_schema(con)
     return Workspace(root, con)
