@@ -8,7 +8,7 @@ DEMO_WORKSPACE ?= demo/workspace
 DEMO_STUDENTS ?= 2000
 PORT ?= 8501
 
-.PHONY: setup chromium demo test lint bench clean
+.PHONY: setup chromium demo test lint bench bench-linkage clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -40,6 +40,12 @@ test: setup chromium lint
 
 bench: setup
 	$(BIN)/python bench/load.py
+
+# Our linkage against Splink 5 and a hand rule (FEBRL, 100k and 1M roster-like people);
+# Splink is installed for the benchmark only. BENCH_ARGS=--quick for FEBRL and 100k.
+bench-linkage: setup
+	$(BIN)/python -m pip install -q -r bench/requirements.txt
+	$(BIN)/python bench/linkage.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache

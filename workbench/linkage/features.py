@@ -48,18 +48,27 @@ FEATURES: dict[str, str] = {
              OR ((year(l.birth_date) = year(r.birth_date))::INT + (month(l.birth_date) = month(r.birth_date))::INT
                  + (day(l.birth_date) = day(r.birth_date))::INT) = 2 THEN 'near'
         ELSE 'differ' END""",
+    # one typing slip: a retyped ID, or a sibling's next number; neither for nor against
     "state_id": """CASE
         WHEN l.state_id IS NULL OR r.state_id IS NULL THEN 'missing'
-        WHEN l.state_id = r.state_id THEN 'exact' ELSE 'differ' END""",
+        WHEN l.state_id = r.state_id THEN 'exact'
+        WHEN least(length(l.state_id), length(r.state_id)) >= 5
+             AND damerau_levenshtein(l.state_id, r.state_id) = 1 THEN 'close'
+        ELSE 'differ' END""",
     "email": """CASE
         WHEN len(l.emails) = 0 OR len(r.emails) = 0 THEN 'missing'
         WHEN len(list_intersect(l.emails, r.emails)) > 0 THEN 'shared' ELSE 'differ' END""",
     "phone": """CASE
         WHEN len(l.phones) = 0 OR len(r.phones) = 0 THEN 'missing'
         WHEN len(list_intersect(l.phones, r.phones)) > 0 THEN 'shared' ELSE 'differ' END""",
-    "street": """CASE
+    # a slip in the street name (``bedford s treet``), never in the house number
+    "street": f"""CASE
         WHEN l.street IS NULL OR r.street IS NULL THEN 'missing'
-        WHEN l.street = r.street THEN 'exact' ELSE 'differ' END""",
+        WHEN l.street = r.street THEN 'exact'
+        WHEN replace(l.street, ' ', '') = replace(r.street, ' ', '')
+             OR (regexp_replace(l.street, '[^0-9]', '', 'g') = regexp_replace(r.street, '[^0-9]', '', 'g')
+                 AND {JW}(l.street, r.street) >= 0.92) THEN 'close'
+        ELSE 'differ' END""",
     "zip": """CASE
         WHEN l.zip IS NULL OR r.zip IS NULL THEN 'missing'
         WHEN l.zip = r.zip THEN 'exact' ELSE 'differ' END""",
