@@ -23,6 +23,7 @@ from workbench.sources.oneroster import validate_package
 from workbench.sync import commit_roster, roster_rows
 from workbench.sync.export import SAFE_MACRO, export_oneroster
 from workbench.sync.export_sql import PROJECTIONS
+from workbench.sync.roster import get_version
 
 FORMULA_NAME = '=HYPERLINK("http://x","y")'
 PHONE = "+1 555 0100"
@@ -74,7 +75,8 @@ def _read(path: Path) -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def district(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A 300-student district committed twice. Version 2 renames a student (and moves her birth
-    date), gives two students formula-like names and a phone, deletes a student with her
+    date), gives two students formula-like names and a phone, moves a student whose contacts have
+    no other student to another school (their orgs change with it), deletes a student with her
     enrollments and links, one more enrollment and one contact (with its links)."""
     base = tmp_path_factory.mktemp("export")
     generate_district(base / "d", students=300, seed=23)
@@ -90,6 +92,13 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         enrollment = q("SELECT sourced_id FROM cand.enrollment WHERE user_sourced_id = ? ORDER BY 1 "
                        "LIMIT 1", [s3])[0][0]
         links_v1 = q("SELECT student_sourced_id, contact_sourced_id FROM cand.student_contact")
+        mover, school = q("""SELECT s.sourced_id, (SELECT min(sourced_id) FROM cand.school
+                                 WHERE org_type = 'school' AND sourced_id <> s.school_sourced_id)
+            FROM cand.student s JOIN cand.student_contact l ON l.student_sourced_id = s.sourced_id
+            WHERE s.sourced_id NOT IN (?, ?, ?, ?) AND l.contact_sourced_id <> ?
+            AND l.contact_sourced_id IN (SELECT contact_sourced_id FROM cand.student_contact
+                                         GROUP BY 1 HAVING count(*) = 1)
+            ORDER BY 1 LIMIT 1""", [s1, s2, s3, gone, contact])[0]
         gone_enrollments = {r[0] for r in q("SELECT sourced_id FROM cand.enrollment WHERE "
                                             "user_sourced_id = ?", [gone])}
         con = ws.con
@@ -99,6 +108,7 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                     [FORMULA_NAME, PHONE, s2])
         con.execute("UPDATE cand.student SET family_name = '@SUM(A1)', middle_name = '-2+3+cmd|x' "
                     "WHERE sourced_id = ?", [s3])
+        con.execute("UPDATE cand.student SET school_sourced_id = ? WHERE sourced_id = ?", [school, mover])
         con.execute("DELETE FROM cand.enrollment WHERE user_sourced_id = ? OR sourced_id = ?",
                     [gone, enrollment])
         con.execute("DELETE FROM cand.student_contact WHERE student_sourced_id = ? "
@@ -107,6 +117,7 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         con.execute("DELETE FROM cand.contact WHERE sourced_id = ?", [contact])
         v2 = commit_roster(ws, author="ben")
     return {"root": root, "base": base, "renamed": s1, "formula": s2, "at": s3, "gone": gone,
+            "mover": mover, "mover_contacts": {c for s, c in links_v1 if s == mover},
             "contact": contact, "enrollment": enrollment, "gone_enrollments": gone_enrollments,
             "links_v1": links_v1, "v2": v2}
 
@@ -191,8 +202,7 @@ def test_delta_since_version_1_has_the_changed_rows_active_and_the_deleted_ones_
         "file.users", "file.enrollments", "file.demographics"}
     assert manifest["file.orgs"] == manifest["file.classes"] == "absent"
     assert not (folder / "orgs.csv").exists()
-    utc = d["v2"].committed_at.astimezone(UTC)  # committed_at is local wall time
-    stamp = utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    stamp = _stamp(d["v2"].committed_at)
     files = {n: _read(folder / f"{n}.csv") for n in ("users", "enrollments", "demographics")}
     for name, rows in files.items():
         assert {r["dateLastModified"] for r in rows} == {stamp}, name
@@ -202,8 +212,10 @@ def test_delta_since_version_1_has_the_changed_rows_active_and_the_deleted_ones_
 
     gone_contacts = {c for s, c in d["links_v1"] if s == d["gone"]}
     orphaned = {s for s, c in d["links_v1"] if c == d["contact"]}
+    assert d["mover_contacts"]
     assert by_status("users", "active") == (
-        {d["renamed"], d["formula"], d["at"]} | gone_contacts | orphaned) - {d["gone"]}
+        {d["renamed"], d["formula"], d["at"], d["mover"]} | d["mover_contacts"] | gone_contacts
+        | orphaned) - {d["gone"]}
     assert by_status("users", "tobedeleted") == {d["gone"], d["contact"]}
     assert by_status("enrollments", "active") == set()
     assert by_status("enrollments", "tobedeleted") == d["gone_enrollments"] | {d["enrollment"]}
@@ -213,6 +225,27 @@ def test_delta_since_version_1_has_the_changed_rows_active_and_the_deleted_ones_
                               "demographics": 1}
     gone = next(r for r in files["users"] if r["sourcedId"] == d["gone"])
     assert gone["givenName"] and gone["role"] == "student"  # the last known values
+
+
+def _stamp(moment: Any) -> str:
+    utc = moment.astimezone(UTC)  # committed_at is local wall time
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def test_a_delta_since_0_dates_each_row_by_the_last_version_that_wrote_it(
+        ws: wb.Workspace, district: dict[str, Any], tmp_path: Path) -> None:
+    d = district
+    result = export_oneroster(ws, tmp_path / "all", version=2, delta_since=0)
+    assert result.deleted == {name: 0 for name in result.counts}
+    users = {r["sourcedId"]: r for r in _read(tmp_path / "all" / "users.csv")}
+    assert len(users) == result.counts["users"] and {r["status"] for r in users.values()} == {"active"}
+    v1, v2 = _stamp(get_version(ws, 1).committed_at), _stamp(d["v2"].committed_at)
+    orphaned = {s for s, c in d["links_v1"] if c == d["contact"]}  # a link removed in version 2
+    gone_contacts = {c for s, c in d["links_v1"] if s == d["gone"]}  # a student removed in version 2
+    changed = ({d["renamed"], d["formula"], d["at"], d["mover"]} | d["mover_contacts"] | orphaned
+               | gone_contacts) - {d["gone"]}
+    assert {i for i, r in users.items() if r["dateLastModified"] == v2} == changed
+    assert {r["dateLastModified"] for i, r in users.items() if i not in changed} == {v1}
 
 
 def test_a_delta_is_checked_against_the_target_version(ws: wb.Workspace, tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ bound to the parameter it is given (``$t``, the exported version, or ``$n``, a d
 yields the file's spec columns except ``status`` and ``dateLastModified``: text as VARCHAR, lists
 as VARCHAR[] (joined when written), booleans, dates and years already as their OneRoster text.
 ``wb_v`` is the last version that wrote anything the row is built from (its record, and for users
-the student-contact links and the contact's students): it dates the row in a delta.
+the student-contact links and, for a contact, the schools of its students): it dates the row in a
+delta.
 
 Values the mapping cannot read back the same are decided here:
 
@@ -77,7 +78,8 @@ def _classes(v: str) -> str:
 
 def _links(v: str) -> str:
     """Student-contact links of the version whose contact is in it, with the last version that
-    touched each student's or contact's links (a link added, changed or removed)."""
+    touched each student's or contact's links (a link added, changed or removed), and the version
+    since which each student is at its school (a contact's orgs are its students' schools)."""
     return f"""links AS (
         SELECT sc.* FROM {at('student_contact', v)} sc
         SEMI JOIN {at('contact', v)} c ON c.sourced_id = sc.contact_sourced_id),
@@ -86,7 +88,12 @@ def _links(v: str) -> str:
                greatest(v_from, CASE WHEN v_to <= {v} THEN v_to ELSE 0 END) AS v
         FROM roster.student_contact WHERE v_from <= {v}),
       student_touch AS (SELECT student_sourced_id AS id, max(v) AS v FROM touched GROUP BY 1),
-      contact_touch AS (SELECT contact_sourced_id AS id, max(v) AS v FROM touched GROUP BY 1)"""
+      contact_touch AS (SELECT contact_sourced_id AS id, max(v) AS v FROM touched GROUP BY 1),
+      moved AS (
+        SELECT sourced_id AS id, max(v_from) FILTER (WHERE school_sourced_id IS DISTINCT FROM prev) AS v
+        FROM (SELECT sourced_id, v_from, school_sourced_id, lag(school_sourced_id) OVER
+                (PARTITION BY sourced_id ORDER BY v_from) AS prev
+              FROM roster.student WHERE v_from <= {v}) GROUP BY 1)"""
 
 
 _USER_COLUMNS = ('"sourcedId"', '"enabledUser"', '"orgSourcedIds"', "role", "username", '"userIds"',
@@ -136,9 +143,9 @@ def _contacts(v: str) -> str:
                           l.student_sourced_id) AS students,
                         nullif(list(DISTINCT s.school_sourced_id ORDER BY s.school_sourced_id)
                                FILTER (WHERE s.school_sourced_id IS NOT NULL), []) AS schools,
-                        max(s.v_from) AS v
+                        max(m.v) AS v
                  FROM links l JOIN {at('student', v)} s ON s.sourced_id = l.student_sourced_id
-                 GROUP BY 1) k ON k.id = c.sourced_id
+                 LEFT JOIN moved m ON m.id = s.sourced_id GROUP BY 1) k ON k.id = c.sourced_id
       LEFT JOIN contact_touch ct ON ct.id = c.sourced_id"""
 
 
