@@ -175,7 +175,14 @@ def _changes_sql(entity: str, committed: str, incremental: bool,
                     THEN {_diff_sql(entity)} END AS diff
         FROM {committed} o FULL OUTER JOIN cand."{entity}" n ON n.sourced_id = o.sourced_id
         WHERE (o.sourced_id IS NULL OR n.sourced_id IS NULL
-               OR len({_diff_sql(entity)}) > 0) {deletes}"""
+               OR ({_content(entity, "o")} IS DISTINCT FROM {_content(entity, "n")}
+                   AND len({_diff_sql(entity)}) > 0)) {deletes}"""
+
+
+def _content(entity: str, alias: str) -> str:
+    """The row's content as one value: a cheap test that lets the field-level diff list be built
+    for changed rows only (no column is a float, so equal values also cast to equal text)."""
+    return "row(" + ", ".join(f'{alias}."{c}"' for c in column_names(entity) if c != "load_id") + ")"
 
 
 def _committed(cur: duckdb.DuckDBPyConnection, entity: str) -> str:
@@ -184,11 +191,14 @@ def _committed(cur: duckdb.DuckDBPyConnection, entity: str) -> str:
 
 
 def _collect(cur: duckdb.DuckDBPyConnection, incremental: bool) -> None:
-    """Temp table ``_plan`` of every change, without causes yet."""
+    """Temp table ``_plan`` of every change, without causes yet: one statement per entity (one
+    UNION ALL of the ten joins builds their hash tables at once and needs several times the
+    memory)."""
     old = (_committed(cur, "student"), _committed(cur, "student_contact"))
     new = ('cand."student"', 'cand."student_contact"')
-    parts = [_changes_sql(e, _committed(cur, e), incremental, old, new) for e in ENTITIES]
-    cur.execute("CREATE OR REPLACE TEMP TABLE _plan AS " + " UNION ALL ".join(parts))
+    for i, entity in enumerate(ENTITIES):
+        sql = _changes_sql(entity, _committed(cur, entity), incremental, old, new)
+        cur.execute(("INSERT INTO _plan " if i else "CREATE OR REPLACE TEMP TABLE _plan AS ") + sql)
     cur.execute("ALTER TABLE _plan ADD COLUMN cause VARCHAR")
     cur.execute("ALTER TABLE _plan ADD COLUMN cascade_of VARCHAR")
 
