@@ -8,7 +8,7 @@ DEMO_WORKSPACE ?= demo/workspace
 DEMO_STUDENTS ?= 2000
 PORT ?= 8501
 
-.PHONY: setup chromium demo test lint bench bench-linkage clean
+.PHONY: setup chromium demo test lint bench bench-linkage bench-plan clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -46,6 +46,11 @@ bench: setup
 bench-linkage: setup
 	$(BIN)/python -m pip install -q -r bench/requirements.txt
 	$(BIN)/python bench/linkage.py $(BENCH_ARGS)
+
+# The sync plan against a bare full outer join of the same two snapshots, and the commit
+# (1M students by default; BENCH_ARGS="--students 100000" for a quicker run).
+bench-plan: setup
+	$(BIN)/python bench/plan.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache
