@@ -10,12 +10,18 @@ from workbench.model.schema import ENTITIES
 from workbench.sync import rollback_roster, roster_history, roster_rows
 from workbench.sync.approve import approve_plan, latest_approval
 from workbench.sync.commit import commit_plan
-from workbench.sync.plan import Plan, committed_version, latest_plan, school_counts
+from workbench.sync.plan import (
+    Plan,
+    changed_fields,
+    committed_version,
+    latest_plan,
+    school_counts,
+)
 from workbench.sync.roster import diff_versions
 
 
 def exclusions(ws: Workspace, plan: Plan) -> dict[str, list[dict[str, str]]]:
-    """The parts the steward leaves out: whole entities, causes, and the deletes of schools."""
+    """The parts the steward leaves out: entities, causes, a school's deletes, fields, records."""
     changed = [e for e, c in plan.counts.items() if any(c.values())]
     entities = st.multiselect("Leave out these entities", changed, format_func=ui.label,
                               key="commit_skip_entities")
@@ -26,8 +32,17 @@ def exclusions(ws: Workspace, plan: Plan) -> dict[str, list[dict[str, str]]]:
     deleting = sorted(set(schools[(schools["op"] == "delete") & (schools["school"] != "(none)")]["school"]))
     no_delete = st.multiselect("Leave out the deletes of these schools", deleting,
                                key="commit_skip_schools")
+    fields = changed_fields(ws, plan.hash)
+    options = [f"{e}.{f}" for e, f in zip(fields["entity"], fields["field"], strict=True)]
+    no_fields = st.multiselect("Leave out these fields of the updates", options,
+                               key="commit_skip_fields")
+    records = st.text_input("Leave out these records (IDs, separated by commas or spaces)",
+                            key="commit_skip_records")
+    ids = [i for i in records.replace(",", " ").split() if i]
     return {"exclude": [{"entity": e} for e in entities] + [{"cause": c} for c in causes]
-            + [{"school": s, "op": "delete"} for s in no_delete]}
+            + [{"school": s, "op": "delete"} for s in no_delete]
+            + [{"entity": ef.split(".", 1)[0], "field": ef.split(".", 1)[1]} for ef in no_fields]
+            + [{"sourced_id": i} for i in ids]}
 
 
 def approve(ws: Workspace, plan: Plan) -> None:

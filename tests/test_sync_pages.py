@@ -87,3 +87,26 @@ def test_commit_all_but_the_missing_school_then_roll_back(held_workspace: tuple[
     with wb.open_workspace(path) as ws:
         history = roster_history(ws)
     assert (history[0].version, history[0].kind, history[0].restored_from) == (3, "rollback", 1)
+
+
+def test_leave_out_one_field_and_one_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    generate_district(tmp_path / "v1", students=300, seed=13)
+    renamed = rename_students(tmp_path / "v1", tmp_path / "v2", count=3)
+    with wb.init_workspace(tmp_path / "ws") as ws:
+        wb.load_path(ws, tmp_path / "v1", source="sis")
+        build_candidate(ws, load_config(ws))
+        commit_plan(ws, build_plan(ws).hash, author="ana")
+        wb.load_path(ws, tmp_path / "v2", source="sis")
+        build_candidate(ws, load_config(ws))
+        build_plan(ws)
+    at = app_on(tmp_path / "ws", monkeypatch)
+    at.switch_page(COMMIT).run()
+    assert "student.given_name" in at.multiselect(key="commit_skip_fields").options
+    at.text_input(key="commit_skip_records").set_value(f"{renamed[0]}, {renamed[1]}").run()
+    at.button(key="commit_approve").click().run()
+    assert not at.exception, at.exception
+    assert any("Students: update 1" in s.value for s in at.success), [s.value for s in at.success]
+    at.multiselect(key="commit_skip_fields").set_value(["student.given_name"]).run()
+    at.text_input(key="commit_skip_records").set_value("").run()
+    at.button(key="commit_approve").click().run()
+    assert any(": nothing." in s.value for s in at.success), [s.value for s in at.success]

@@ -428,3 +428,11 @@ def committed_version(ws: Workspace, plan_hash: str) -> int | None:
         return None
     rows = ws.query("SELECT version FROM roster.version WHERE plan_hash = ?", [plan_hash])
     return int(rows[0][0]) if rows else None
+
+
+def changed_fields(ws: Workspace, plan_hash: str) -> pd.DataFrame:
+    """Per entity and field, how many updates of the plan change it."""
+    return _frame(ws, """SELECT entity, d.field, count(*) AS updates
+        FROM (SELECT entity, unnest(diff) AS d FROM sync.plan_change
+              WHERE plan_hash = ? AND op = 'update') GROUP BY ALL ORDER BY updates DESC, entity, d.field""",
+                  [plan_hash])
