@@ -141,14 +141,15 @@ def run_ours(data: Data, args: argparse.Namespace) -> dict[str, Any]:
                    "email": "email", "phone": "phone"}
     con = _connect(args)
     t0 = time.perf_counter()
-    result = link_table(con, data.df, columns, profile="student", link_only_between=data.side)
+    result = link_table(con, data.df, columns, profile="student", link_only_between=data.side,
+                        prior=args.prior)
     seconds = time.perf_counter() - t0
     peak = _peak_mib()
     m = result.matched()
     pairs = pd.DataFrame({"left": m["left"], "right": m["right"], "p": m["probability"]})
     clusters = [list(c.members) for c in result.clusters]
     return {"seconds": seconds, "peak_mib": peak, "candidates": result.candidates,
-            "pairs": pairs, "clusters": clusters}
+            "prior": result.prior, "pairs": pairs, "clusters": clusters}
 
 
 def _splink_frames(data: Data) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -319,6 +320,7 @@ def _spawn(system: str, dataset: str, args: argparse.Namespace) -> dict[str, Any
         cmd += ["--threads", str(args.threads)]
     if args.memory_limit:
         cmd += ["--memory-limit", args.memory_limit]
+    cmd += ["--prior", args.prior]
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -368,6 +370,8 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="write the results here")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="DuckDB threads, all systems")
     ap.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, all systems (e.g. 8GB)")
+    ap.add_argument("--prior", choices=("fixed", "estimated"), default="fixed",
+                    help="ours: the hand-set prior or the one estimated from the candidate pairs")
     ap.add_argument("--run", choices=SYSTEMS, help=argparse.SUPPRESS)
     ap.add_argument("--dataset", help=argparse.SUPPRESS)
     args = ap.parse_args()

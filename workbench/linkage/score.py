@@ -14,13 +14,19 @@ Aidan and Aiden, when both started at the same school on the same day;
 duplicates of a configured domain (``exact:...``) raise it to ``ALWAYS_SCORE``, unless a feature
 speaks clearly against the exact pair (``CONFLICT``): then the score decides, the rule is still
 named, and the steward reviews it. Never wins.
+
+The prior is the hand-set one of the entity (``prior="fixed"``) or, with ``prior="estimated"``,
+the share of matches among the candidate pairs estimated from the data with the weights held
+fixed (the Fellegi-Sunter step, Splink's "probability two random records match"): see
+:func:`estimate_prior`.
 A staff member who is also a parent is never linked by construction: pairs are only ever formed
 inside one entity, so a teacher or admin is never compared with a contact.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
 import duckdb
 
@@ -29,6 +35,14 @@ ALWAYS_SCORE = 9.21  # probability 0.9999
 # An exact pair with a feature this much against it (a different middle name, no phone in
 # common: a father and son of the same name sharing the family e-mail) keeps its score.
 CONFLICT = -1.5
+# The estimated prior stays within this of the hand-set one: less than the gap between the match
+# and possible bands (ln 9: probability 0.9 against 0.5), so the estimate moves a pair by at most
+# one band; a pair the hand-set prior calls a non-match never becomes a match, nor the reverse.
+PRIOR_MARGIN = 2.0
+# A pair whose log-odds stay below this under any allowed prior counts as a non-match (posterior
+# 0) in the estimate: its posterior is below 0.00005.
+NEGLIGIBLE = -10.0
+PRIORS = ("fixed", "estimated")
 HOUSEHOLD = ("family_name", "street", "zip", "phone", "email", "school", "grade")
 
 WEIGHTS: dict[str, dict[str, float]] = {
@@ -92,6 +106,60 @@ def install_weights(cur: duckdb.DuckDBPyConnection, entity: str, scorer: Scorer 
         unnest(?::BOOLEAN[]) AS household""", cols)
 
 
+def evidence_sql(scorer: Scorer, row: str = "f") -> str:
+    """SQL of a pair's evidence over a feature row ``row`` (a ``lk_feat`` row): the sum of its
+    contributions without the prior and without rule adjustments (household agreement capped),
+    so that ``score = prior + evidence`` for a pair the score decides."""
+    person, agree, against = [], [], []
+    for feature, levels in scorer.weights().items():
+        def case(pick: float | None = None, feature: str = feature,
+                 levels: dict[str, float] = levels) -> str:
+            whens = " ".join(f"WHEN '{lv}' THEN {w if pick is None else pick(w)}"
+                             for lv, w in levels.items())
+            return f"(CASE {row}.{feature} {whens} ELSE 0 END)"
+        if feature in HOUSEHOLD:
+            agree.append(case(lambda w: max(w, 0.0)))
+            against.append(case(lambda w: min(w, 0.0)))
+        else:
+            person.append(case())
+    return (f"({' + '.join(person)} + least({scorer.household_cap}, {' + '.join(agree)}) + "
+            f"{' + '.join(against)})")
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p)) if 0 < p < 1 else math.copysign(math.inf, p - 0.5)
+
+
+def estimate_prior(cur: duckdb.DuckDBPyConnection, scorer: Scorer, relation: str = "lk_feat",
+                   total: int | None = None, margin: float = PRIOR_MARGIN) -> float:
+    """The prior log-odds of a candidate pair being a match, estimated from the pairs of
+    ``relation`` with the weights of ``scorer`` held fixed, bounded to its hand-set prior +- margin.
+
+    Each pair's likelihood ratio is ``exp(evidence)`` (:func:`evidence_sql`); the share of matches
+    ``lam`` is the fixed point of ``lam = mean(lam * LR / (lam * LR + 1 - lam))`` (EM on the
+    mixing weight alone), started at the hand-set prior. One DuckDB aggregate counts the pairs by
+    evidence (the weights are few, so the distinct values are few); the iterations run on those
+    counts. ``total``: the number of candidate pairs when ``relation`` holds only some of them;
+    the others count as non-matches (their log-odds stay below ``NEGLIGIBLE``). Rules are not
+    used: the estimate is the evidence's.
+    """
+    rows = cur.execute(f"""SELECT round(CAST({evidence_sql(scorer)} AS DOUBLE), 9) AS evidence, count(*) AS n
+        FROM {relation} f GROUP BY ALL""").fetchall()
+    n = sum(int(c) for _, c in rows)
+    total = max(total or 0, n)
+    if not total:
+        return scorer.prior
+    lam = 1 / (1 + math.exp(-scorer.prior))
+    for _ in range(200):
+        logit = _logit(lam)
+        new = sum(c / (1 + math.exp(-max(-700.0, min(700.0, logit + e)))) for e, c in rows) / total
+        done = abs(new - lam) < 1e-10
+        lam = new
+        if done or not 0 < lam < 1:
+            break
+    return min(scorer.prior + margin, max(scorer.prior - margin, _logit(lam)))
+
+
 def _rule_sql(entity: str) -> str:
     """CASE naming the rule that decides a pair (NULL: the score decides)."""
     whens = [f"WHEN {cond} THEN '{name}'" for name, cond in NEVER_RULES.items()]
@@ -101,10 +169,18 @@ def _rule_sql(entity: str) -> str:
 
 
 def score_pairs(cur: duckdb.DuckDBPyConnection, entity: str, match: float, possible: float,
-                scorer: Scorer | None = None) -> None:
+                scorer: Scorer | None = None, prior: str = "fixed",
+                total: int | None = None) -> float:
     """Temp table ``lk_scored(left_id, right_id, score, probability, band, rule, contributions)``
-    with the weights in ``lk_weight`` and the prior and cap of ``scorer`` (default: the entity's)."""
+    with the weights in ``lk_weight`` and the prior and cap of ``scorer`` (default: the entity's).
+    ``prior="estimated"``: the prior is estimated from the pairs of ``lk_feat`` (``total``: the
+    candidate pairs, when ``lk_feat`` lacks some; see :func:`estimate_prior`). Returns the prior
+    used, which is also every pair's ``prior`` contribution."""
+    if prior not in PRIORS:
+        raise ValueError(f"prior is one of {', '.join(PRIORS)}, not {prior!r}")
     scorer = scorer or SCORERS[entity]
+    if prior == "estimated":
+        scorer = replace(scorer, prior=estimate_prior(cur, scorer, total=total))
     features = ", ".join(WEIGHTS)
     cur.execute(f"""CREATE OR REPLACE TEMP TABLE lk_scored AS
     WITH long AS (
@@ -153,3 +229,4 @@ def score_pairs(cur: duckdb.DuckDBPyConnection, entity: str, match: float, possi
         SELECT *, CASE WHEN probability >= ? THEN 'match' WHEN probability >= ? THEN 'possible'
                        ELSE 'non_match' END AS band
         FROM lk_scored""", [match, possible])
+    return scorer.prior

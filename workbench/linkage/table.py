@@ -37,8 +37,12 @@ from workbench.linkage.normalise import ENTITIES, build_records, install_macros
 from workbench.linkage.score import (
     ALWAYS_RULES,
     HOUSEHOLD,
+    NEGLIGIBLE,
     NEVER_RULES,
+    PRIOR_MARGIN,
+    PRIORS,
     SCORERS,
+    evidence_sql,
     install_weights,
     score_pairs,
 )
@@ -71,6 +75,7 @@ class LinkResult:
     clusters: list[Cluster]
     candidates: int
     seconds: float
+    prior: float = math.nan  # the prior log-odds used (hand-set or estimated)
 
     def matched(self) -> pd.DataFrame:
         """The match-band pairs."""
@@ -118,25 +123,33 @@ def canonical_sql(relation: str, columns: Mapping[str, Column], side: str | None
     return f"(SELECT *, {lists} FROM (SELECT {', '.join(out)} FROM {relation}))"
 
 
-def _kept_sql(profile: str, possible: float) -> str:
+def _kept_sql(profile: str, possible: float, prior: str = "fixed") -> str:
     """WHERE condition on a feature row ``f``: the pair can reach the possible band, or a rule may
     decide it. A pair failing it would be scored ``non_match`` by the score alone (``rule`` =
     ``score``): such pairs are neither returned nor used by the clusters, so they are dropped
     before scoring. The bound: the prior, the person evidence (given and middle name, birth date,
     state ID) as weighed, and the household cap as if every household feature agreed.
+
+    ``prior="estimated"``: the bound takes the highest prior the estimate may reach, and the
+    pairs whose evidence could still count in the estimate (log-odds at or above ``NEGLIGIBLE``
+    under that prior) are kept too; the dropped ones count as non-matches there.
     """
     scorer = SCORERS[profile]
+    top = scorer.prior + (PRIOR_MARGIN if prior == "estimated" else 0.0)
     weights = scorer.weights()
     terms = [f"CASE f.{feature} " + " ".join(f"WHEN '{level}' THEN {w}" for level, w in levels.items())
              + " ELSE 0 END" for feature, levels in weights.items() if feature not in HOUSEHOLD]
     backing = sum(max([0.0, *weights.get(f, {}).values()]) for f in HOUSEHOLD)
-    bound = f"{scorer.prior} + {min(scorer.household_cap, backing)} + " + " + ".join(terms)
+    bound = f"{top} + {min(scorer.household_cap, backing)} + " + " + ".join(terms)
     floor = math.log(possible / (1 - possible)) if 0 < possible < 1 else -math.inf
     rules = [*NEVER_RULES.values(), *ALWAYS_RULES.get(profile, {}).values()]
+    if prior == "estimated":
+        rules.append(f"{evidence_sql(scorer)} >= {NEGLIGIBLE - top}")
     return f"({bound}) >= {floor - 1e-9} OR " + " OR ".join(f"({c})" for c in rules)
 
 
-def _build_features(con: duckdb.DuckDBPyConnection, profile: str, possible: float) -> None:
+def _build_features(con: duckdb.DuckDBPyConnection, profile: str, possible: float,
+                    prior: str = "fixed") -> None:
     """Temp table ``lk_feat`` as ``features.build_features`` makes it, less the pairs no band or
     rule can use (see :func:`_kept_sql`): they are never materialised."""
     cols = ",\n  ".join(f"{expr} AS {name}" for name, expr in FEATURES.items())
@@ -145,21 +158,25 @@ def _build_features(con: duckdb.DuckDBPyConnection, profile: str, possible: floa
           SELECT c.left_id, c.right_id,
             {cols}
           FROM lk_cand c JOIN lk_rec l ON l.id = c.left_id JOIN lk_rec r ON r.id = c.right_id) f
-        WHERE {_kept_sql(profile, possible)}""")
+        WHERE {_kept_sql(profile, possible, prior)}""")
 
 
 def link_table(con: duckdb.DuckDBPyConnection, data: pd.DataFrame | str,
                columns: Mapping[str, Column], profile: str = "student",
                link_only_between: str | None = None, match_threshold: float = 0.9,
-               possible_threshold: float = 0.5) -> LinkResult:
+               possible_threshold: float = 0.5, prior: str = "fixed") -> LinkResult:
     """Find the pairs and clusters of one person table (a DataFrame, a table name or a SELECT).
 
     ``columns`` maps our names (``id`` and any of :data:`FIELDS`) to the table's columns; a list
     of columns is joined by spaces (``["street_number", "address_1"]``). The thresholds are the
     match and possible bands' (``linkage.match_threshold`` and ``possible_threshold``).
+    ``prior``: ``fixed`` (the profile's hand-set prior) or ``estimated`` from the candidate pairs
+    (``linkage.prior``; :func:`workbench.linkage.score.estimate_prior`).
     """
     if profile not in ENTITIES:
         raise ValueError(f"profile is one of {', '.join(ENTITIES)}, not {profile!r}")
+    if prior not in PRIORS:
+        raise ValueError(f"prior is one of {', '.join(PRIORS)}, not {prior!r}")
     start = time.perf_counter()
     if isinstance(data, pd.DataFrame):
         con.register(_INPUT, data)
@@ -184,9 +201,9 @@ def link_table(con: duckdb.DuckDBPyConnection, data: pd.DataFrame | str,
             WHERE l.source IS DISTINCT FROM r.source""")
         row = con.execute("SELECT count(*) FROM lk_cand").fetchone()
         n = int(row[0]) if row else 0
-    _build_features(con, profile, possible_threshold)
-    score_pairs(con, profile, match_threshold, possible_threshold)
+    _build_features(con, profile, possible_threshold, prior)
+    used = score_pairs(con, profile, match_threshold, possible_threshold, prior=prior, total=n)
     clusters = build_clusters(con)
     pairs = con.execute("""SELECT left_id AS "left", right_id AS "right", score, probability, band,
         rule FROM lk_scored WHERE band <> 'non_match' ORDER BY probability DESC, left_id, right_id""").df()
-    return LinkResult(pairs, clusters, n, time.perf_counter() - start)
+    return LinkResult(pairs, clusters, n, time.perf_counter() - start, used)

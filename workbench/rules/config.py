@@ -45,7 +45,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "holds": {e: {"delete": {"percent": 10}, "update": {"percent": 75}}
               for e in ("student", "teacher", "enrollment")},
     "linkage": {"match_threshold": 0.9, "possible_threshold": 0.5, "model": "learned",
-                "min_labels": 10},
+                "min_labels": 10, "prior": "fixed"},
     "schedule": {"frequency": "off", "time": "00:00", "first_day_of_calendar": True},
 }
 

@@ -199,6 +199,13 @@ def config_schema() -> dict[str, Any]:
                                        "the default model's confident pairs) scores the pairs",
                     },
                     "min_labels": {"type": "integer", "minimum": 1, "default": 10},
+                    "prior": {
+                        "enum": ["fixed", "estimated"], "default": "fixed",
+                        "description": "the default model's prior log-odds of a candidate pair: "
+                                       "fixed (set by hand per entity) or estimated from the "
+                                       "candidate pairs with the weights held fixed, within 2 "
+                                       "of the fixed one",
+                    },
                 },
             },
             "schedule": {
