@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from workbench.cli_corrections import add_parsers as add_correction_parsers
 from workbench.cli_sync import add_parsers as add_sync_parsers
 from workbench.errors import WorkbenchError
 from workbench.load import load_path
@@ -381,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     go.set_defaults(func=cmd_golden)
 
     add_sync_parsers(sub)
+    add_correction_parsers(sub)
 
     ex = sub.add_parser("export", help="the committed roster as a OneRoster 1.1 CSV package (bulk, "
                         "or delta since a version), checked before it is written")

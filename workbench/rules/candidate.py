@@ -35,6 +35,7 @@ from workbench.rules.compile import (
     raw,
 )
 from workbench.rules.config import validate_config
+from workbench.rules.corrections import apply_corrections
 from workbench.rules.decisions import (
     column_type,
     dec,
@@ -196,6 +197,7 @@ def materialise(cur: duckdb.DuckDBPyConnection, schema: str, config: Mapping[str
             execute(cur, _entity_table(schema, entity, config, scope))
         execute(cur, _dropped_table(schema, scope))
         merge_duplicates(cur, schema, config)
+        apply_corrections(cur, schema)
         execute(cur, _findings_table(config, scope))
     except BaseException:
         cur.execute("ROLLBACK")

@@ -134,6 +134,9 @@ def _attribute_problems(config: dict[str, Any], file: str) -> list[Problem]:
         for entity, attrs in (config.get(section) or {}).items():
             for attribute in attrs or {}:
                 check(entity, attribute, f"{section}.{entity}.{attribute}")
+    for entity, attrs in (config.get("writeback") or {}).items():
+        for attribute in attrs or []:
+            check(entity, attribute, f"writeback.{entity}")
     for entity, sets in (config.get("uniqueness") or {}).items():
         for i, attrs in enumerate(sets or []):
             for attribute in attrs:

@@ -187,6 +187,12 @@ def config_schema() -> dict[str, Any]:
                     },
                 },
             },
+            "writeback": {
+                "type": "object", "propertyNames": {"enum": list(PERSON_ENTITIES)},
+                "description": "attributes whose steward corrections are sent back to a two_way "
+                               "source (e.g. student: [email])",
+                "additionalProperties": {"type": "array", "items": _ATTRIBUTE, "uniqueItems": True},
+            },
             "linkage": {
                 "type": "object", "additionalProperties": False,
                 "properties": {

@@ -66,6 +66,10 @@ DDL = (
         config_version INTEGER, loads JSON NOT NULL, mode VARCHAR NOT NULL, today DATE NOT NULL,
         counts JSON NOT NULL, held BOOLEAN NOT NULL, hold_reasons JSON NOT NULL,
         causes JSON NOT NULL, fingerprint VARCHAR NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS sync.plan_writeback (
+        plan_hash VARCHAR NOT NULL, entity VARCHAR NOT NULL, sourced_id VARCHAR NOT NULL,
+        source VARCHAR NOT NULL, source_id VARCHAR NOT NULL, attribute VARCHAR NOT NULL,
+        source_value VARCHAR, value VARCHAR, correction_id BIGINT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS sync.plan_change (
         plan_hash VARCHAR NOT NULL, entity VARCHAR NOT NULL, sourced_id VARCHAR NOT NULL,
         op VARCHAR NOT NULL, school_sourced_id VARCHAR, cause VARCHAR NOT NULL,
@@ -101,6 +105,7 @@ class Plan:
     hold_reasons: list[HoldReason]
     causes: list[Cause]
     created_at: dt.datetime = field(default_factory=dt.datetime.now)
+    writebacks: int = 0
 
     def total(self, op: str | None = None) -> int:
         ops = OPS if op is None else (op,)
@@ -116,6 +121,7 @@ class Plan:
             "hold_reasons": [r.to_dict() for r in self.hold_reasons],
             "causes": [{"cause": c.cause, "label": c.label, "changes": c.changes,
                         "by_entity": c.by_entity} for c in self.causes],
+            "writebacks": self.writebacks,
         }
 
 
@@ -327,14 +333,33 @@ def build_plan(ws: Workspace, config: Mapping[str, Any] | None = None, *,
         _mark_columns(cur)
         counts, causes = _counts(cur), _causes(cur)
         fingerprint = _fingerprint(cur)
+        writebacks = _writebacks(cur, cfg)
         basis = json.dumps({"head": head, "config": config_version, "loads": loads, "mode": mode,
-                            "changes": fingerprint}, sort_keys=True)
+                            "changes": fingerprint, "writebacks": writebacks}, sort_keys=True)
         plan_hash = hashlib.sha256(basis.encode()).hexdigest()[:16]
         reasons = check_holds(cur, cfg, head, today)
         plan = Plan(plan_hash, head, config_version, loads, mode, today, counts, bool(reasons),
-                    reasons, causes)
+                    reasons, causes, writebacks=int(writebacks.split(":")[0]))
         _store(cur, plan, fingerprint)
     return plan
+
+
+def _writebacks(cur: duckdb.DuckDBPyConnection, config: Mapping[str, Any]) -> str:
+    """Temp table ``_plan_wb``: steward corrections to send back to two-way sources; its digest."""
+    from workbench.rules.corrections import ensure as ensure_corrections
+    from workbench.rules.corrections import pending_writebacks_sql, two_way_sources
+
+    ensure_corrections(cur)
+    sql = pending_writebacks_sql(config)
+    if sql is None:
+        cur.execute("CREATE OR REPLACE TEMP TABLE _plan_wb AS SELECT * FROM sync.plan_writeback "
+                    "EXCLUDE (plan_hash) LIMIT 0")
+    else:
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _plan_wb AS {sql}",
+                    {"two_way": two_way_sources(config)})
+    row = cur.execute("""SELECT count(*), coalesce(sum(hash(entity, sourced_id, attribute,
+        value))::HUGEINT, 0) FROM _plan_wb""").fetchone()
+    return f"{row[0]}:{row[1]}" if row else "0:0"
 
 
 def _store(cur: duckdb.DuckDBPyConnection, plan: Plan, fingerprint: str) -> None:
@@ -347,6 +372,9 @@ def _store(cur: duckdb.DuckDBPyConnection, plan: Plan, fingerprint: str) -> None
                  json.dumps(doc["hold_reasons"]), json.dumps(doc["causes"]), fingerprint])
     cur.execute("""INSERT INTO sync.plan_change SELECT ?, entity, sourced_id, op, school_sourced_id,
         cause, cascade_of, diff FROM _plan""", [plan.hash])
+    cur.execute("DELETE FROM sync.plan_writeback WHERE plan_hash = ?", [plan.hash])
+    cur.execute("""INSERT INTO sync.plan_writeback SELECT ?, entity, sourced_id, source, source_id,
+        attribute, source_value, value, correction_id FROM _plan_wb""", [plan.hash])
 
 
 def _frame(ws: Workspace, sql: str, params: Any) -> pd.DataFrame:
@@ -380,6 +408,13 @@ def field_changes(ws: Workspace, plan_hash: str, *, entity: str | None = None,
                   {"h": plan_hash, "e": entity, "c": cause, "n": limit})
 
 
+def plan_writebacks(ws: Workspace, plan_hash: str) -> pd.DataFrame:
+    """Steward corrections this plan would send back to their two-way source."""
+    return _frame(ws, """SELECT entity, sourced_id, source, source_id, attribute, source_value,
+        value, correction_id FROM sync.plan_writeback WHERE plan_hash = ? ORDER BY ALL""",
+                  [plan_hash])
+
+
 def school_counts(ws: Workspace, plan_hash: str) -> pd.DataFrame:
     """Changes per school, entity and op (for the heat map)."""
     return _frame(ws, """SELECT coalesce(school_sourced_id, '(none)') AS school, entity, op,
@@ -404,8 +439,9 @@ def get_plan(ws: Workspace, plan_hash: str) -> Plan:
     r = rows[0]
     reasons = [HoldReason(**{**h, "causes": [tuple(c) for c in h["causes"]]}) for h in json.loads(r[8])]
     causes = [Cause(c["cause"], c["changes"], c["by_entity"]) for c in json.loads(r[9])]
+    writebacks = ws.query("SELECT count(*) FROM sync.plan_writeback WHERE plan_hash = ?", [r[0]])
     return Plan(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], json.loads(r[6]), r[7], reasons,
-                causes, r[10])
+                causes, r[10], int(writebacks[0][0]))
 
 
 def current_fingerprint(cur: duckdb.DuckDBPyConnection, mode: str) -> str:
