@@ -29,6 +29,7 @@ from workbench.rules.compile import Scope, compose, join, raw
 from workbench.rules.config import load_config
 from workbench.rules.decisions import dec, decision_statements, enrollment_select, link_select
 from workbench.rules.prepare import prepared
+from workbench.rules.schema import PERSON_ENTITIES
 from workbench.workspace import Workspace
 
 CASCADE_RULES = ("class_dropped", "student_dropped", "teacher_dropped")
@@ -85,13 +86,36 @@ def profile(ws: Workspace, cur: duckdb.DuckDBPyConnection, config: Mapping[str, 
         scope = Scope(today=today, read=read)
         for statement in decision_statements(config, scope):
             execute(cur, statement)
+        _mark_merged(cur)
         return execute(cur, _count_sql(scope, config)).df(), notes
+
+
+def _mark_merged(cur: duckdb.DuckDBPyConnection) -> None:
+    """Duplicates the candidate roster would merge count as dropped (``merged_duplicate``): in each
+    cluster of ``link.cluster`` with two kept members or more, all but one (the smallest ID; the
+    real survivor may differ, which moves a count between schools, not the totals)."""
+    if not cur.execute("SELECT 1 FROM duckdb_tables() WHERE schema_name = 'link' "
+                       "AND table_name = 'cluster'").fetchall():
+        return
+    for entity in PERSON_ENTITIES:
+        cur.execute(f"""UPDATE {dec(entity)} d SET rule = 'merged_duplicate'
+            FROM (SELECT c.sourced_id, min(c.sourced_id) OVER (PARTITION BY c.cluster_id) AS keep,
+                         count(*) OVER (PARTITION BY c.cluster_id) AS kept
+                  FROM link.cluster c JOIN {dec(entity)} k
+                    ON k.sourced_id = c.sourced_id AND k.rule IS NULL
+                  WHERE c.entity = ?) m
+            WHERE d.sourced_id = m.sourced_id AND d.rule IS NULL AND m.kept > 1
+              AND m.sourced_id <> m.keep""", [entity])
 
 
 def _fingerprint(cur: duckdb.DuckDBPyConnection) -> str:
     """Changes whenever a load changes the canonical roster."""
     row = cur.execute("SELECT max(load_id), count(*) FROM meta.load").fetchone()
-    return repr(row)
+    clusters = cur.execute("""SELECT count(*), coalesce(sum(hash(entity, cluster_id, sourced_id)),
+        0) FROM link.cluster""").fetchone() if cur.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE schema_name = 'link' AND table_name = 'cluster'"
+    ).fetchall() else None
+    return repr((row, clusters))
 
 
 def _key(ws: Workspace, data: str, config: Mapping[str, Any], today: dt.date) -> tuple[str, ...]:
