@@ -133,3 +133,19 @@ def test_schedule_runs_when_due_and_prints_a_cron_line(district: Path, tmp_path:
     assert "due since 2026-11-10 06:30" in capsys.readouterr().out
     assert main(["schedule", ws, "--now", "2027-07-06T07:00"]) == 0
     assert "expired on 2027-06-30" in capsys.readouterr().out
+
+
+def test_the_demo_has_a_committed_day_and_a_next_day_to_review(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    ws = str(tmp_path / "demo")
+    assert main(["demo", ws, "--students", "300"]) == 0
+    history = _json(capsys, ["history", ws, "--json"])
+    assert [v["version"] for v in history] == [1] and history[0]["author"] == "demo"
+    plan = _json(capsys, ["plan", ws, "--json"])
+    causes = {c["cause"]: c["changes"] for c in plan["causes"]}
+    assert causes["column_changed:given_name"] == 5
+    assert causes["rekey_offer"] >= 4  # two students out, two in, and what follows them
+    assert plan["entities"]["student"] == {"insert": 2, "update": 5, "delete": 2}
+    dups = _json(capsys, ["duplicates", ws, "--entity", "student", "--json"])
+    assert len(dups["rekeys"]) == 2
+    assert (tmp_path / "demo" / "extracts" / "day2" / "Students.csv").exists()  # sync reloads it

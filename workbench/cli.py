@@ -58,15 +58,35 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
+    if bool(args.path) == bool(args.powerschool):
+        raise WorkbenchError("give either PATH (an extract or package) or --powerschool URL")
     with open_workspace(args.workspace) as ws:
-        result = load_path(ws, args.path, source=args.source, id_prefix=args.id_prefix,
-                           kind=args.kind, progress=None if args.quiet else print)
+        if args.powerschool:
+            from workbench.sources.powerschool import load_powerschool
+
+            # credentials from PS_CLIENT_ID / PS_CLIENT_SECRET, never from the command line
+            result = load_powerschool(ws, args.powerschool, source=args.source or "powerschool",
+                                      id_prefix=args.id_prefix,
+                                      progress=None if args.quiet else print)
+        else:
+            result = load_path(ws, args.path, source=args.source, id_prefix=args.id_prefix,
+                               kind=args.kind, progress=None if args.quiet else print)
     counts = ", ".join(f"{n:,} {e}" for e, n in result.counts.items() if n)
     print(f"Load #{result.load_id} of source '{result.source}' ({result.kind}) done in "
           f"{result.seconds:.1f}s: {counts or 'no records'}; {result.findings} finding(s).")
     for rule, n in result.finding_rules.items():
         print(f"  {rule}: {n}")
     return EXIT_OK
+
+
+def cmd_test_connection(args: argparse.Namespace) -> int:
+    from workbench.sources.powerschool import resolve_credentials, test_connection
+
+    creds = resolve_credentials()
+    checks = test_connection(args.url, creds.client_id, creds.client_secret)
+    for check in checks:
+        print(check.line())
+    return EXIT_OK if all(c.ok for c in checks) else EXIT_INPUT
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -79,26 +99,54 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_demo_workspace(workspace: Path, *, students: int, seed: int, force: bool) -> bool:
-    """Generate the sandbox district and load it into a new workspace; False if it already exists."""
+def build_demo_workspace(workspace: Path, *, students: int, seed: int, force: bool,
+                         history: bool = False) -> bool:
+    """Generate the sandbox district and load it into a new workspace; False if it already exists.
+
+    ``history``: also score duplicates, commit the first day as version 1 and load a second day
+    (a few students renamed, two re-entered under new IDs), so the Preview page has a plan to show.
+    The extracts stay in ``<workspace>/extracts/`` so that ``workbench sync`` can reload them.
+    """
     from workbench.sandbox import generate_district
 
     if (workspace / "workbench.duckdb").exists() and not force:
         return False
     if force and workspace.exists():
         shutil.rmtree(workspace)
-    with tempfile.TemporaryDirectory(prefix="workbench-demo-") as tmp:
-        extract = Path(tmp) / "extract"
-        generate_district(extract, students=students, seed=seed, fmt="powerschool")
-        with init_workspace(workspace) as ws:
-            load_path(ws, extract, source="sis",
-                      location=f"sandbox district ({students:,} students, seed {seed})")
+    extracts = workspace / "extracts"
+    day1 = extracts / "day1"
+    generate_district(day1, students=students, seed=seed, fmt="powerschool")
+    with init_workspace(workspace) as ws:
+        load_path(ws, day1, source="sis")
+        if history:
+            _demo_history(ws, day1, extracts)
     return True
+
+
+def _demo_history(ws: Any, day1: Path, extracts: Path) -> None:
+    from workbench.linkage import find_duplicates
+    from workbench.rules import build_candidate
+    from workbench.rules.config import load_config
+    from workbench.sandbox.variants import rekey_students, rename_students
+    from workbench.sync.commit import commit_plan
+    from workbench.sync.plan import build_plan
+
+    for entity in ("student", "contact", "teacher", "admin"):
+        find_duplicates(ws, entity)
+    config = load_config(ws)
+    build_candidate(ws, config)
+    commit_plan(ws, build_plan(ws, config).hash, author="demo", note="the first sync of the demo")
+    with tempfile.TemporaryDirectory(prefix="workbench-demo-") as tmp:
+        rename_students(day1, Path(tmp) / "renamed", count=5)
+        rekey_students(Path(tmp) / "renamed", extracts / "day2", count=2)
+    load_path(ws, extracts / "day2", source="sis")
+    for entity in ("student", "contact"):
+        find_duplicates(ws, entity)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     made = build_demo_workspace(Path(args.workspace), students=args.students, seed=args.seed,
-                                force=args.force)
+                                force=args.force, history=not args.fresh)
     print(f"{'Built' if made else 'Kept existing'} demo workspace {args.workspace}")
     return EXIT_OK
 
@@ -314,12 +362,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     ld = sub.add_parser("load", help="load a PowerSchool extract or OneRoster package (folder or zip)")
     ld.add_argument("workspace")
-    ld.add_argument("path")
+    ld.add_argument("path", nargs="?", help="folder, zip or file (not with --powerschool)")
+    ld.add_argument("--powerschool", metavar="URL", help="pull over the PowerSchool API instead; "
+                    "credentials from PS_CLIENT_ID and PS_CLIENT_SECRET")
     ld.add_argument("--source", help="source name (default: the format, e.g. powerschool)")
     ld.add_argument("--id-prefix", help="prefix for every ID of this source (default: as before, or none)")
     ld.add_argument("--kind", choices=["powerschool", "oneroster"], help="skip format detection")
     ld.add_argument("--quiet", action="store_true")
     ld.set_defaults(func=cmd_load)
+
+    tc = sub.add_parser("test-connection", help="check a PowerSchool server: reachable, "
+                        "credentials (PS_CLIENT_ID, PS_CLIENT_SECRET), API access, every field")
+    tc.add_argument("url", help="the Service URL, e.g. https://district.powerschool.com")
+    tc.set_defaults(func=cmd_test_connection)
 
     s = sub.add_parser("status", help="counts per canonical entity and the load history")
     s.add_argument("workspace")
@@ -399,6 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
     dm.add_argument("--students", type=int, default=2000)
     dm.add_argument("--seed", type=int, default=1)
     dm.add_argument("--force", action="store_true", help="rebuild even if it exists")
+    dm.add_argument("--fresh", action="store_true", help="only load the first day: no committed "
+                    "version, no second day")
     dm.set_defaults(func=cmd_demo)
     return p
 

@@ -17,6 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
+# tables keyed by Students.DCID
+_DCID_COLUMNS = {"StudentContactAssoc": "StudentContactAssoc.StudentDCID",
+                 "StudentCoreFields": "StudentCoreFields.StudentsDCID",
+                 "U_DEF_EXT_STUDENTS": "U_DEF_EXT_STUDENTS.StudentsDCID"}
 # table -> column holding the school number
 _SCHOOL_COLUMNS = {"Students": "Students.SchoolID", "CC": "CC.SchoolID", "Sections": "Sections.SchoolID"}
 
@@ -48,10 +52,12 @@ def drop_school(src: str | Path, out: str | Path, school: str | None = None) -> 
 
 
 def rename_students(src: str | Path, out: str | Path, count: int = 3) -> list[str]:
-    """Copy with the first names of the last ``count`` students changed; returns their IDs."""
+    """Copy with the first names of ``count`` active students (from the middle of the file, clear
+    of the injected duplicates at its end) changed; returns their IDs."""
     folder = _copy(src, out)
     students = _read(folder, "Students")
-    rows = students.index[-count:]
+    active = students.index[students["Students.Enroll_Status"] == "0"]
+    rows = active[len(active) // 2:len(active) // 2 + count]
     students.loc[rows, "Students.First_Name"] = [f"Renamed{i}" for i in range(len(rows))]
     _write(students, folder, "Students")
     return ["S" + d for d in students.loc[rows, "Students.DCID"]]
@@ -63,9 +69,15 @@ def rekey_students(src: str | Path, out: str | Path, count: int = 3,
     folder = _copy(src, out)
     students = _read(folder, "Students")
     rows = students.index[students["Students.Enroll_Status"] == "0"][:count]
-    mapping = {}
+    mapping, dcids = {}, {}
     for n, i in enumerate(rows):
         mapping["S" + students.at[i, "Students.DCID"]] = f"S{new_dcid + n}"
+        dcids[students.at[i, "Students.DCID"]] = str(new_dcid + n)
         students.at[i, "Students.DCID"] = str(new_dcid + n)
     _write(students, folder, "Students")
+    for table, column in _DCID_COLUMNS.items():  # the new record keeps its contacts and fields
+        if (folder / f"{table}.csv").exists():
+            frame = _read(folder, table)
+            frame[column] = frame[column].map(lambda d: dcids.get(d, d))
+            _write(frame, folder, table)
     return mapping

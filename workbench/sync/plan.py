@@ -255,6 +255,22 @@ def _mark_rekeys(cur: duckdb.DuckDBPyConnection) -> None:
             WHERE p.cause IS NULL AND p.entity = r.entity
               AND ((p.op = 'delete' AND p.sourced_id = r.old_id)
                    OR (p.op = 'insert' AND p.sourced_id = r.new_id))""")
+        # what goes with the old ID, and what comes with the new one
+        cur.execute("""UPDATE _plan SET cause = 'rekey_offer' WHERE cause LIKE 'cascade:%'
+            AND split_part(cascade_of, ':', 2) IN (SELECT old_id FROM link.rekey)""")
+        for entity, column in (("enrollment", "user_sourced_id"),
+                               ("student_contact", "student_sourced_id"),
+                               ("student_contact", "contact_sourced_id")):
+            cur.execute(f"""UPDATE _plan p SET cause = 'rekey_offer' FROM cand."{entity}" n
+                WHERE p.cause IS NULL AND p.op = 'insert' AND p.entity = '{entity}'
+                  AND n.sourced_id = p.sourced_id
+                  AND n."{column}" IN (SELECT new_id FROM link.rekey)""")
+        # enrollments and contact links that follow a re-keyed person to its new ID
+        cur.execute("""UPDATE _plan p SET cause = 'rekey_offer' WHERE p.cause IS NULL
+            AND p.op = 'update' AND p.entity IN ('enrollment', 'student_contact')
+            AND len(list_intersect(list_transform(list_filter(p.diff, lambda d: d.field IN
+                ('user_sourced_id', 'student_sourced_id', 'contact_sourced_id')),
+                lambda d: d."after"), (SELECT list(new_id) FROM link.rekey))) > 0""")
 
 
 def _mark_columns(cur: duckdb.DuckDBPyConnection) -> None:
