@@ -90,7 +90,7 @@ def check_holds(cur: duckdb.DuckDBPyConnection, config: Mapping[str, Any], head:
                 today: dt.date, table: str = "_plan") -> list[HoldReason]:
     """Every threshold the changes in ``table`` (entity, op, school_sourced_id, cause) trip
     (empty: not held)."""
-    from workbench.sync.plan import describe_cause
+    from workbench.sync.causes import describe_cause
 
     reasons = []
     for entity, rules in (config.get("holds") or {}).items():

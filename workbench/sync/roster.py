@@ -313,3 +313,8 @@ def diff_versions(ws: Workspace, old: int, new: int, *, entity: str | None = Non
         return cur.execute(sql, {"old": old, "new": new, "n": limit}).df()
     finally:
         cur.close()
+
+
+def committed_or_empty(cur: duckdb.DuckDBPyConnection, entity: str) -> str:
+    """The head-version relation of ``entity``, or an empty one with the same columns."""
+    return committed_relation(cur, entity) or f'(SELECT * FROM stg."{entity}" LIMIT 0)'
