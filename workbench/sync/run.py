@@ -72,6 +72,12 @@ def reload_sources(ws: Workspace, say: Callable[[str], None]) -> None:
 
     for src in sources:
         location = src.get("location")
+        if location and location.startswith(("http://", "https://")):
+            from workbench.sources.powerschool import load_powerschool
+
+            say(f"pulling {src['name']} from {location}")  # credentials: PS_CLIENT_ID/SECRET
+            load_powerschool(ws, location, source=src["name"], id_prefix=src["id_prefix"])
+            continue
         if not location or not Path(location).exists():
             raise InputError.one(f"source {src['name']} was loaded from {location!r}, which is not "
                                  "there any more", field="location",
