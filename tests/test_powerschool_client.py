@@ -243,6 +243,8 @@ def test_test_connection_to_nothing_says_check_the_url() -> None:
     (check,) = test_connection("http://127.0.0.1:9", "id", "secret")
     assert not check.ok and "http://127.0.0.1:9" in check.line()
     assert "check the Service URL and the network" in check.line()
+    (check,) = test_connection("ftp://somewhere", "id", "secret")
+    assert not check.ok and "https://district.powerschool.com" in check.line()
 
 
 def test_cli_load_and_test_connection(mock: MockServer, tmp_path: Path,

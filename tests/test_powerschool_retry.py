@@ -239,3 +239,23 @@ def test_sync_pulls_a_source_loaded_from_a_url_again(tmp_path: Any, monkeypatch:
         wb.load_path(ws, tmp_path / "x", source="sis", id_prefix="P-", location=URL)
         reload_sources(ws, lambda _m: None)
     assert calls == [(URL, {"source": "sis", "id_prefix": "P-"})]
+
+
+def test_the_service_url_is_recorded_without_credentials_or_slash() -> None:
+    from workbench.sources.powerschool.pull import public_url
+
+    assert public_url("https://user:pw@District.example.org:8443/") == "https://district.example.org:8443"
+    assert public_url(" district.example.org ") == "https://district.example.org"
+    with pytest.raises(PowerSchoolError, match="https://district.powerschool.com") as err:
+        public_url("ftp://user:pw@host")
+    assert "pw" not in str(err.value)
+
+
+def test_a_pull_never_uses_or_removes_a_folder_that_is_not_a_pull(tmp_path: Any) -> None:
+    from workbench.sources.powerschool import pull_tables
+
+    (tmp_path / "mine.csv").write_text("a\n1\n")
+    client, _ = make(Server(lambda r: ok({"count": 0})))
+    with pytest.raises(PowerSchoolError, match="not a pull folder"):
+        pull_tables(client, tmp_path)
+    assert (tmp_path / "mine.csv").read_text() == "a\n1\n"

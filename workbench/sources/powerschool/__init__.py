@@ -4,12 +4,9 @@
     load_powerschool(ws, "https://district.powerschool.com", client_id=..., client_secret=...)
 """
 
-from workbench.sources.powerschool.client import (
-    Credentials,
-    PowerSchoolClient,
-    resolve_credentials,
-)
+from workbench.sources.powerschool.client import PowerSchoolClient
 from workbench.sources.powerschool.connection import Check, test_connection
+from workbench.sources.powerschool.credentials import Credentials, resolve_credentials
 from workbench.sources.powerschool.errors import (
     AccessError,
     ApiAccessError,

@@ -17,17 +17,16 @@ from __future__ import annotations
 import email.utils
 import logging
 import math
-import os
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from workbench.sources.powerschool.credentials import Credentials
 from workbench.sources.powerschool.errors import (
     AccessError,
     ApiAccessError,
@@ -44,23 +43,6 @@ log = logging.getLogger("workbench.powerschool")
 
 DEFAULT_PAGE_SIZE = 100
 Row = dict[str, str]
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """A plugin's client ID and secret; ``repr`` and ``str`` never show them."""
-
-    client_id: str
-    client_secret: str
-
-    def __repr__(self) -> str:
-        return "Credentials(client_id='***', client_secret='***')"
-
-    __str__ = __repr__
-
-    @property
-    def secrets(self) -> tuple[str, str]:
-        return (self.client_id, self.client_secret)
 
 
 def _expires_in(value: Any, default: int = 3600) -> int:
@@ -436,23 +418,3 @@ class PowerSchoolClient:
 class _BrokenReply(Exception):
     """A reply whose body is not JSON (truncated, or an HTML error page)."""
 
-
-ENV_ID, ENV_SECRET = "PS_CLIENT_ID", "PS_CLIENT_SECRET"
-
-
-def resolve_credentials(client_id: str | None = None, client_secret: str | None = None,
-                        env: Mapping[str, str] | None = None) -> Credentials:
-    """Credentials from the arguments, else ``PS_CLIENT_ID`` / ``PS_CLIENT_SECRET``.
-
-    The app reads them from Streamlit secrets and passes them in; the core never imports streamlit.
-    """
-    env = os.environ if env is None else env
-    cid = client_id or env.get(ENV_ID, "")
-    secret = client_secret or env.get(ENV_SECRET, "")
-    missing = [n for n, v in ((ENV_ID, cid), (ENV_SECRET, secret)) if not v]
-    if missing:
-        raise PowerSchoolError(
-            f"no PowerSchool credentials: {' and '.join(missing)} not set",
-            f"set {ENV_ID} and {ENV_SECRET} to the client ID and secret shown in the plugin's "
-            "Data Provider Configuration")
-    return Credentials(cid.strip(), secret.strip())

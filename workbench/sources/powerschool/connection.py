@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from workbench.sources.powerschool.client import Credentials, PowerSchoolClient
+from workbench.sources.powerschool.client import PowerSchoolClient
+from workbench.sources.powerschool.credentials import Credentials
 from workbench.sources.powerschool.errors import (
     AccessError,
     ApiAccessError,
@@ -109,9 +110,13 @@ def test_connection(
 ) -> list[Check]:
     """One ``Check`` per line; ``fields`` maps table -> fields (default: what the loader reads)."""
     checks: list[Check] = []
+    try:
+        url = public_url(url)
+    except PowerSchoolError as exc:
+        return [_fail("server", exc)]
     own = http is None
     http = http or httpx.Client(timeout=timeout)
-    client = PowerSchoolClient(public_url(url), Credentials(client_id, client_secret), http=http,
+    client = PowerSchoolClient(url, Credentials(client_id, client_secret), http=http,
                                max_retries=1, backoff=0.2)
     try:
         for step in (_check_server, _check_credentials):

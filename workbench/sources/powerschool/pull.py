@@ -20,7 +20,7 @@ import csv
 import datetime as dt
 import json
 import os
-import shutil
+import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from workbench.sources.powerschool.client import PowerSchoolClient, resolve_credentials
-from workbench.sources.powerschool.errors import NotFoundError
+from workbench.sources.powerschool.client import PowerSchoolClient
+from workbench.sources.powerschool.credentials import resolve_credentials
+from workbench.sources.powerschool.errors import NotFoundError, PowerSchoolError
 from workbench.sources.powerschool_tables import SPECS
 
 if TYPE_CHECKING:
@@ -67,12 +68,22 @@ def pull_plan(extension_tables: Sequence[str] = EXTENSION_TABLES) -> list[TableP
 
 
 def public_url(url: str) -> str:
-    """The URL without any ``user:password@`` part and without a trailing slash."""
-    parts = urlsplit(url.strip())
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+    """The Service URL as recorded: ``https://`` when no scheme is given, without any
+    ``user:password@`` part, query or trailing slash."""
+    text = url.strip()
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise PowerSchoolError(f"{public_text(url)!r} is not a PowerSchool Service URL",
+                               "give it as https://district.powerschool.com")
+    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path.rstrip("/"), "", ""))
+
+
+def public_text(url: str) -> str:
+    """``url`` with any ``user:password@`` part cut out, for messages."""
+    return re.sub(r"//[^/@]*@", "//", url)
 
 
 def default_pull_dir(root: Path, url: str) -> Path:
@@ -93,9 +104,14 @@ class _Manifest:
                  - dt.datetime.fromisoformat(doc.get("started_at", "1970-01-01")) < MAX_RESUME_AGE)
         self.started_at = doc["started_at"] if fresh else dt.datetime.now().isoformat()
         self.tables: dict[str, dict[str, Any]] = doc.get("tables", {}) if fresh else {}
+        ours = {MANIFEST, f".{MANIFEST}.part"}
+        ours |= {n for p in plan for n in (f"{p.table}.csv", f".{p.table}.csv.part")}
+        if not doc and any(p.name not in ours for p in folder.iterdir()):
+            raise PowerSchoolError(f"{folder} holds other files and is not a pull folder",
+                                   "give an empty folder, or none (the default is under the "
+                                   "workspace)")
         if not fresh:
-            for old in folder.glob("*.csv"):
-                old.unlink()
+            remove_pull(folder, plan, keep_folder=True)
         self.tables = {t: v for t, v in self.tables.items()
                        if v.get("absent") or (folder / f"{t}.csv").exists()}
 
@@ -113,6 +129,20 @@ class _Manifest:
             tmp = self.path.with_name(f".{MANIFEST}.part")
             tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
             os.replace(tmp, self.path)
+
+
+def remove_pull(folder: Path, plan: list[TablePull], *, keep_folder: bool = False) -> None:
+    """Delete the files a pull writes (and then the folder and ``pulls/``, when empty)."""
+    for tp in plan:
+        for name in (f"{tp.table}.csv", f".{tp.table}.csv.part"):
+            (folder / name).unlink(missing_ok=True)
+    for name in (MANIFEST, f".{MANIFEST}.part"):
+        (folder / name).unlink(missing_ok=True)
+    if not keep_folder:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+            if folder.parent.name == "pulls":
+                folder.parent.rmdir()
 
 
 def resolve_fields(client: PowerSchoolClient, tp: TablePull) -> list[str] | None:
@@ -223,12 +253,13 @@ def load_powerschool(
     say = progress or (lambda _m: None)
     location = public_url(url)
     folder = Path(resume_dir) if resume_dir else default_pull_dir(ws.root, location)
+    plan = pull_plan(extension_tables)
     own = client is None
     if client is None:
         client = PowerSchoolClient(location, resolve_credentials(client_id, client_secret))
     try:
         say(f"Pulling {location} into {folder}")
-        pull_tables(client, folder, plan=pull_plan(extension_tables), workers=workers,
+        pull_tables(client, folder, plan=plan, workers=workers,
                     page_size=page_size, progress=say)
     finally:
         if own:
@@ -237,6 +268,4 @@ def load_powerschool(
         return load_path(ws, folder, source=source, id_prefix=id_prefix, kind="powerschool",
                          progress=say, location=location)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            folder.parent.rmdir()  # the pulls folder, when no other pull is pending
+        remove_pull(folder, plan)
