@@ -15,6 +15,7 @@ navigation = st.navigation({
     "Roster": [
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/load.py", title="Load", icon=":material/upload_file:"),
+        st.Page("pages/connect.py", title="Connect", icon=":material/cloud_sync:"),
     ],
     "Review": [
         st.Page("pages/duplicates.py", title="Duplicates", icon=":material/join:"),

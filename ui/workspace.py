@@ -199,3 +199,33 @@ def load_upload(
         target.write_bytes(data)
         return load_into_workspace(target, source=source, id_prefix=id_prefix, progress=progress,
                                    location=f"upload: {target.name}")
+
+
+def pull_into_workspace(url: str, client_id: str, client_secret: str, *, source: str | None,
+                        id_prefix: str | None, progress: Callable[[str], None]) -> wb.LoadResult:
+    """Pull a district through the PowerSchool API into the app's workspace (one load at a time);
+    the credentials go to the client and nowhere else."""
+    from workbench.sources.powerschool.pull import load_powerschool
+
+    ws, key, _ = _current()
+    guard = _guard(key)
+    if guard.lock.locked():
+        progress("Waiting for another load of this workspace to finish")
+    with guard.lock:
+        try:
+            return load_powerschool(ws, url, client_id=client_id, client_secret=client_secret,
+                                    source=source or "powerschool", id_prefix=id_prefix,
+                                    progress=progress)
+        finally:
+            guard.version += 1
+
+
+def powerschool_secrets() -> dict[str, str]:
+    """``[powerschool]`` url, client_id and client_secret from Streamlit secrets, if any."""
+    try:
+        section = st.secrets.get("powerschool") or {}
+    except (FileNotFoundError, KeyError, AttributeError):
+        return {}
+    except Exception:  # no secrets file at all: Streamlit raises its own error type
+        return {}
+    return {k: str(section[k]) for k in ("url", "client_id", "client_secret") if k in section}
