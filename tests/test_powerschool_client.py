@@ -9,6 +9,7 @@ secret anywhere. Pages are small (40 rows) so that every table is read in severa
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,8 @@ def table_hits(server: MockServer, table: str) -> int:
 
 def test_api_pull_and_extract_give_the_same_roster(mock: MockServer, tmp_path: Path,
                                                    extract_roster: dict[str, list[str]]) -> None:
-    with pull(mock, tmp_path) as ws:
+    said: list[tuple[str, str]] = []
+    with pull(mock, tmp_path, progress=lambda m: said.append((threading.current_thread().name, m))) as ws:
         assert stg_rows(ws) == extract_roster
         (source,) = ws.sources()
         assert (source["kind"], source["location"]) == ("powerschool", mock.url)
@@ -124,6 +126,9 @@ def test_api_pull_and_extract_give_the_same_roster(mock: MockServer, tmp_path: P
     assert {h.path for h in pages} >= {"/ws/schema/table/cc", "/ws/schema/table/cc/count"}
     assert all(f"pagesize={PAGE}" in h.query for h in pages if h.path == "/ws/schema/table/cc")
     assert mock.requests["POST /oauth/access_token"] == 1
+    # progress comes from the calling thread only (Streamlit's status box needs that)
+    assert {t for t, _ in said} == {threading.current_thread().name}
+    assert sum(m.startswith("Pulled ") for _, m in said) == len(pull_plan())
 
 
 def test_wrong_credentials_stop_the_pull_with_what_to_do(mock: MockServer, tmp_path: Path) -> None:

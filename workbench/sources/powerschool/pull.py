@@ -23,7 +23,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -206,24 +206,33 @@ def pull_tables(client: PowerSchoolClient, folder: Path, *, plan: list[TablePull
             "downloaded")
     stop = threading.Event()
 
-    def one(tp: TablePull) -> None:
+    def one(tp: TablePull) -> dict[str, Any] | None:
         if stop.is_set():
-            return
+            return None
         entry = pull_table(client, tp, folder, page_size)
         manifest.done(tp.table, entry)
-        say(f"Pulled {tp.table}: " + ("not on this server" if entry.get("absent")
-                                      else f"{entry['rows']:,} row(s)"))
+        return entry
 
+    error: BaseException | None = None
+    # progress is reported from the calling thread only (the app's status box needs that)
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ps-pull") as pool:
-        futures = [pool.submit(one, tp) for tp in todo]
-        finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        failed = [f for f in finished if f.exception() is not None]
-        if failed:
-            stop.set()
-            for f in futures:
-                f.cancel()
-    if failed:
-        raise failed[0].exception()  # type: ignore[misc]
+        futures = {pool.submit(one, tp): tp for tp in todo}
+        for done in as_completed(futures):
+            if done.cancelled():
+                continue
+            if done.exception() is not None:
+                if error is None:
+                    error = done.exception()
+                    stop.set()
+                    for f in futures:
+                        f.cancel()
+                continue
+            entry = done.result()
+            if entry is not None:
+                say(f"Pulled {futures[done].table}: " + (
+                    "not on this server" if entry.get("absent") else f"{entry['rows']:,} row(s)"))
+    if error is not None:
+        raise error
     return manifest.tables
 
 
