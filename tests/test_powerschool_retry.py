@@ -259,3 +259,14 @@ def test_a_pull_never_uses_or_removes_a_folder_that_is_not_a_pull(tmp_path: Any)
     with pytest.raises(PowerSchoolError, match="not a pull folder"):
         pull_tables(client, tmp_path)
     assert (tmp_path / "mine.csv").read_text() == "a\n1\n"
+
+
+@pytest.mark.parametrize("reply", [httpx.Response(200, text="<html>portal</html>"),
+                                   httpx.Response(404, text="Not Found")])
+def test_a_server_that_is_not_powerschool_says_check_the_url(reply: httpx.Response) -> None:
+    client = PowerSchoolClient("https://user:pw@www.example.org/", CREDS,
+                               http=httpx.Client(transport=httpx.MockTransport(lambda r: reply)))
+    assert client.url == "https://www.example.org"
+    with pytest.raises(PowerSchoolError, match="check the Service URL") as err:
+        client.token()
+    assert "pw" not in str(err.value)

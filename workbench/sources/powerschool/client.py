@@ -18,11 +18,12 @@ import email.utils
 import logging
 import math
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
@@ -43,6 +44,25 @@ log = logging.getLogger("workbench.powerschool")
 
 DEFAULT_PAGE_SIZE = 100
 Row = dict[str, str]
+
+
+def public_url(url: str) -> str:
+    """The Service URL as recorded: ``https://`` when no scheme is given, without any
+    ``user:password@`` part, query or trailing slash."""
+    text = url.strip()
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise PowerSchoolError(f"{public_text(url)!r} is not a PowerSchool Service URL",
+                               "give it as https://district.powerschool.com")
+    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path.rstrip("/"), "", ""))
+
+
+def public_text(url: str) -> str:
+    """``url`` with any ``user:password@`` part cut out, for messages."""
+    return re.sub(r"//[^/@]*@", "//", url)
 
 
 def _expires_in(value: Any, default: int = 3600) -> int:
@@ -139,7 +159,7 @@ class PowerSchoolClient:
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        self.url = url.rstrip("/")
+        self.url = public_url(url)
         self.credentials = credentials
         self._own_http = http is None
         self.http = http or httpx.Client(timeout=timeout, follow_redirects=False)
@@ -230,8 +250,16 @@ class PowerSchoolClient:
                           basic=(self.credentials.client_id, self.credentials.client_secret))
         if resp.status_code in (400, 401, 403):
             raise AuthError(self.url)
-        body = self._json(resp, "/oauth/access_token")
-        token = body.get("access_token") if isinstance(body, Mapping) else None
+        try:
+            body = None if resp.status_code >= 300 else self._json(resp, "/oauth/access_token")
+        except _BrokenReply:
+            body = None
+        if not isinstance(body, Mapping):
+            raise PowerSchoolError(
+                f"{self.url} did not answer the token request as PowerSchool does "
+                f"(HTTP {resp.status_code})",
+                "check the Service URL: the address of the PowerSchool server itself", url=self.url)
+        token = body.get("access_token")
         if not token:
             raise AuthError(self.url, "the server answered the token request without a token")
         lifetime = _expires_in(body.get("expires_in"))

@@ -20,16 +20,15 @@ import csv
 import datetime as dt
 import json
 import os
-import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from workbench.sources.powerschool.client import PowerSchoolClient
+from workbench.sources.powerschool.client import PowerSchoolClient, public_url
 from workbench.sources.powerschool.credentials import resolve_credentials
 from workbench.sources.powerschool.errors import NotFoundError, PowerSchoolError
 from workbench.sources.powerschool_tables import SPECS
@@ -65,25 +64,6 @@ def pull_plan(extension_tables: Sequence[str] = EXTENSION_TABLES) -> list[TableP
     plan += [TablePull(t.upper(), None, optional=True) for t in extension_tables]
     order = {name.lower(): i for i, name in enumerate(_FIRST)}
     return sorted(plan, key=lambda p: order.get(p.table.lower(), len(order)))
-
-
-def public_url(url: str) -> str:
-    """The Service URL as recorded: ``https://`` when no scheme is given, without any
-    ``user:password@`` part, query or trailing slash."""
-    text = url.strip()
-    if "://" not in text:
-        text = "https://" + text
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise PowerSchoolError(f"{public_text(url)!r} is not a PowerSchool Service URL",
-                               "give it as https://district.powerschool.com")
-    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path.rstrip("/"), "", ""))
-
-
-def public_text(url: str) -> str:
-    """``url`` with any ``user:password@`` part cut out, for messages."""
-    return re.sub(r"//[^/@]*@", "//", url)
 
 
 def default_pull_dir(root: Path, url: str) -> Path:
