@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 import csv
+import signal
+import subprocess
+import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -149,6 +153,7 @@ def test_projection_is_required_and_limits_the_columns(ps: MockServer) -> None:
     assert body["name"] == "STUDENTS" and set(body["record"][0]["tables"]["students"]) == {"dcid", "last_name"}
     assert isinstance(body["record"][0]["id"], int)
     assert get(ps, "/ws/schema/table/nosuchtable", projection="*").status_code == 404
+    assert httpx.delete(f"{ps.url}/ws/schema/table/students/101001").status_code == 405
 
 
 def test_q_filters_and_count(ps: MockServer, district: Path) -> None:
@@ -183,6 +188,19 @@ def test_v1_one_record_page_is_an_object_and_past_the_end_has_no_list(ps: MockSe
 def test_v1_access_none_is_403(ps: MockServer) -> None:
     ps.faults.v1_access = "NONE"
     assert get(ps, "/ws/v1/district/school").status_code == 403
+
+
+def test_contacts_of_a_student(ps: MockServer, district: Path) -> None:
+    header, rows = extract_rows(district, "StudentContactAssoc")
+    col = {c: i for i, c in enumerate(header)}
+    student = rows[0][col["studentdcid"]]
+    people = [r[col["personid"]] for r in rows if r[col["studentdcid"]] == student]
+    tok = token(ps)
+    contacts = get(ps, f"/ws/contacts/student/{student}", tok).json()
+    assert isinstance(contacts, list) and sorted(str(c["contactId"]) for c in contacts) == sorted(people)
+    linked = contacts[0]["contactStudents"]
+    assert any(str(s["dcid"]) == student and s["studentDetails"] for s in linked)
+    assert get(ps, "/ws/contacts/student/0", tok).status_code == 404
 
 
 # PowerQueries ------------------------------------------------------------------------------------
@@ -227,6 +245,48 @@ def test_access_request_is_enforced(ps: MockServer, limited_plugin: Path) -> Non
     assert r.status_code == 200 and r.json()["record"] and set(r.json()["record"][0]) == {"dcid", "last_name"}
 
 
+def test_plugin_zip_metadata_access_and_grouped_records(ps: MockServer, limited_plugin: Path,
+                                                         tmp_path: Path) -> None:
+    archive = tmp_path / "names.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in limited_plugin.rglob("*.xml"):
+            z.write(f, f.relative_to(limited_plugin).as_posix())
+    zipped = load_plugin(archive)
+    assert sorted(zipped.queries) == sorted(load_plugin(limited_plugin).queries)
+    tok = token(ps, ps.credentials("Names only"))
+    columns = {c["name"]: c["access"] for c in get(ps, "/ws/schema/table/students/metadata", tok).json()["columns"]}
+    assert columns["last_name"] == "ViewOnly" and columns["dob"] == "NoAccess"
+    body = post(ps, "/ws/schema/query/org.example.names.students.by_grade", {"grade": "5"}, tok,
+                pagesize=2).json()
+    assert len(body["record"]) == 2 and body["name"] == "Students"
+
+
+def test_v1_search_expansions_and_single_records(ps: MockServer) -> None:
+    tok = token(ps)
+    active = get(ps, "/ws/v1/district/student/count", tok, q="school_enrollment.enroll_status==A").json()
+    codes = get(ps, "/ws/v1/district/student/count", tok, q="school_enrollment.enroll_status_code==(0)").json()
+    assert active == codes and active["resource"]["count"] > 0
+    page = get(ps, "/ws/v1/district/student", tok, pagesize=5, q="name.last_name==B*",
+               expansions="demographics,fees").json()["students"]
+    assert all(s["name"]["last_name"].startswith("B") and s["fees"] == "" for s in page["student"])
+    assert page["@expansions"].startswith("demographics, addresses")
+    one = get(ps, f"/ws/v1/student/{page['student'][0]['id']}", tok).json()["student"]
+    assert one["id"] == page["student"][0]["id"] and isinstance(one["id"], int)
+    assert get(ps, "/ws/v1/student/999999999", tok).status_code == 404
+    assert get(ps, "/ws/v1/district/student", tok, q="nosuchfield==1").status_code == 400
+
+
+def test_powerquery_needs_json_and_counts_requests(ps: MockServer) -> None:
+    tok = token(ps)
+    r = httpx.post(f"{ps.url}/ws/schema/query/{ROSTER}", content=b"x=1",
+                   headers={"Authorization": f"Bearer {tok}", "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 415
+    before = ps.requests[f"POST /ws/schema/query/{ROSTER}"]
+    post(ps, f"/ws/schema/query/{ROSTER}", tok=tok, pagesize=1)
+    assert ps.requests[f"POST /ws/schema/query/{ROSTER}"] == before + 1
+    assert ps.hits("POST", f"/ws/schema/query/{ROSTER}")[-1].query == "pagesize=1"
+
+
 # Faults ------------------------------------------------------------------------------------------
 
 def test_rate_limit_with_and_without_retry_after(ps: MockServer) -> None:
@@ -260,10 +320,22 @@ def test_slow_replies(ps: MockServer) -> None:
 
 def test_token_expires_mid_pull_and_a_new_one_works(ps: MockServer) -> None:
     tok = token(ps)
-    ps.faults.token_expires_after = 2
+    assert get(ps, "/ws/schema/table/schools/count", tok).status_code == 200
+    ps.faults.token_expires_after = 2  # two more requests, counted from now
     assert [get(ps, "/ws/schema/table/schools/count", tok).status_code for _ in range(3)] == [200, 200, 401]
     fresh = token(ps)
     assert fresh != tok and get(ps, "/ws/schema/table/schools/count", fresh).status_code == 200
+
+
+def test_min_interval_between_requests(ps: MockServer) -> None:
+    tok = token(ps)
+    ps.options.min_interval_ms = 60_000
+    try:
+        assert get(ps, "/ws/schema/table/schools/count", tok).status_code == 200
+        r = get(ps, "/ws/schema/table/schools/count", tok)
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    finally:
+        ps.options.min_interval_ms = 0
 
 
 def test_truncated_json(ps: MockServer) -> None:
@@ -273,3 +345,24 @@ def test_truncated_json(ps: MockServer) -> None:
     assert r.status_code == 200
     with pytest.raises(ValueError):
         r.json()
+
+
+# The command line --------------------------------------------------------------------------------
+
+def test_cli_prints_the_service_url_and_credentials(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "workbench", "mock-powerschool", "--port", "0", "--students", "100"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        printed: dict[str, str] = {}
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            key, _, value = line.partition(":")
+            printed[key.strip()] = value.strip()
+            if line.startswith("Ctrl-C"):
+                break
+        r = httpx.post(f"{printed['Service URL']}/oauth/access_token",
+                       auth=(printed["Client ID"], printed["Client secret"]), data={"grant_type": "client_credentials"})
+        assert r.status_code == 200 and r.json()["access_token"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0

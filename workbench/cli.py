@@ -7,6 +7,7 @@ Every command that works on a workspace takes the workspace folder first. Exit c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import sys
@@ -341,6 +342,31 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_mock_powerschool(args: argparse.Namespace) -> int:
+    import time
+
+    from workbench.sandbox.mock_powerschool import serve_mock
+
+    try:
+        with serve_mock(args.extract, students=args.students, seed=args.seed, port=args.port,
+                        plugins=args.plugin or ()) as ps:
+            what = args.extract or f"the sandbox district ({args.students} students, seed {args.seed})"
+            print(f"Mock PowerSchool serving {what}")
+            print(f"Service URL:   {ps.url}")
+            print(f"Client ID:     {ps.client_id}")
+            print(f"Client secret: {ps.client_secret}")
+            for plugin in ps.plugins[1:]:
+                print(f"Plugin {plugin.name!r}: client ID {plugin.client_id}, client secret {plugin.client_secret}")
+            print("Ctrl-C stops it.", flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(3600)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbench", description="Roster Workbench: the data steward's "
                                 "workbench for K-12 rosters.")
@@ -457,6 +483,15 @@ def build_parser() -> argparse.ArgumentParser:
     dm.add_argument("--fresh", action="store_true", help="only load the first day: no committed "
                     "version, no second day")
     dm.set_defaults(func=cmd_demo)
+
+    mp = sub.add_parser("mock-powerschool", help="a mock PowerSchool server (OAuth, /ws/v1, /ws/schema, "
+                        "PowerQueries) serving the sandbox district on 127.0.0.1, for demos and the connector")
+    mp.add_argument("--port", type=int, default=0, help="port (default: any free one)")
+    mp.add_argument("--students", type=int, default=300)
+    mp.add_argument("--seed", type=int, default=1)
+    mp.add_argument("--extract", help="serve this PowerSchool extract folder instead of a new sandbox district")
+    mp.add_argument("--plugin", action="append", help="a plugin folder or zip to install (repeatable)")
+    mp.set_defaults(func=cmd_mock_powerschool)
     return p
 
 

@@ -25,6 +25,7 @@ class Options:
     single_object: bool = True  # a /ws/v1 page of one record holds an object, not a list
     v1_numbers: bool = True  # /ws/v1 integer-looking values (no leading zero) as JSON numbers
     require_projection: bool = True  # /ws/schema/table without projection -> 400
+    min_interval_ms: int = 0  # "Minimum time interval between API requests per plugin": closer -> 429
     clock: Callable[[], float] = time.time
 
 

@@ -20,16 +20,19 @@ class Faults:
     error_status: int = 503  # ... with this status (500, 502, 503)
     slow_every: int = 0  # a slow reply ...
     slow_seconds: float = 0.0  # ... sleeping this long first
-    token_expires_after: int = 0  # a token stops working after N data requests (401 invalid_token)
+    token_expires_after: int = 0  # a token stops working after N more data requests (401 invalid_token)
     truncate_every: int = 0  # the JSON body cut in half (status 200, Content-Length of the cut body)
     v1_access: str | None = None  # "NONE" -> 403 on /ws/v1 for every plugin; None: the plugin's own
     _seen: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    _token_uses: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __setattr__(self, name: str, value: object) -> None:
         super().__setattr__(name, value)
         if name in _COUNTED and "_seen" in self.__dict__:
             self._seen[name] = 0
+        if name == "token_expires_after" and "_token_uses" in self.__dict__:
+            self._token_uses.clear()
 
     def hits(self) -> set[str]:
         """Count one data request; the faults it triggers."""
@@ -42,6 +45,15 @@ class Faults:
                     if self._seen[name] % every == 0:
                         hit.add(name)
         return hit
+
+    def token_spent(self, token: str) -> bool:
+        """Count one use of a token (from when ``token_expires_after`` was set); True once it has
+        served its N requests."""
+        if not self.token_expires_after or self.token_expires_after <= 0:
+            return False
+        with self._lock:
+            self._token_uses[token] = self._token_uses.get(token, 0) + 1
+            return self._token_uses[token] > self.token_expires_after
 
     def clear(self) -> None:
         """Switch every fault off."""

@@ -7,6 +7,7 @@ cursor. Nothing is logged (no secrets, no tokens).
 from __future__ import annotations
 
 import json
+import math
 import re
 import tempfile
 import threading
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from workbench.sandbox.mock_powerschool import powerquery, schema_api, v1_api
+from workbench.sandbox.mock_powerschool import contacts, powerquery, schema_api, v1_api
 from workbench.sandbox.mock_powerschool.context import ApiError, Context, Options
 from workbench.sandbox.mock_powerschool.faults import Faults
 from workbench.sandbox.mock_powerschool.plugins import NamedQuery, Plugin, load_plugin
@@ -50,6 +51,8 @@ ROUTES = [
     _r("GET", r"/ws/v1/time", v1_api.server_time, auth="none"),
     _r("GET", r"/ws/v1/metadata", v1_api.metadata, auth="optional"),
     *v1_api.routes(_r),
+    _r("GET", r"/ws/contacts/student/(?P<ident>[^/]+)", contacts.student_contacts, v1=True),
+    _r("GET", r"/ws/contacts/contact/(?P<ident>[^/]+)", contacts.contact, v1=True),
     _r("GET", r"/ws/schema/table", schema_api.table_list),
     _r("GET", r"/ws/schema/table/(?P<name>[^/]+)/count", schema_api.table_count),
     _r("GET", r"/ws/schema/table/(?P<name>[^/]+)/metadata", schema_api.table_metadata),
@@ -91,6 +94,7 @@ class MockServer:
         self.requests: Counter[str] = Counter()
         self.log: list[Hit] = []
         self._lock = threading.Lock()
+        self._last: dict[str, float] = {}  # per client id: when its last request was let through
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _RequestHandler)
         self._httpd.daemon_threads = True
         self._httpd.mock = self  # type: ignore[attr-defined]
@@ -152,6 +156,8 @@ class MockServer:
                 body: bytes) -> tuple[int, Any, dict[str, str], bool]:
         route, groups = _route(method, path)
         if route is None:
+            if any(r.pattern.match(path) for r in ROUTES):
+                return 405, {"message": f"Method {method} not allowed here (the mock is read-only)"}, {}, False
             return 404, {"message": "Not found"}, {}, False
         try:
             if route.auth == "token":
@@ -184,10 +190,26 @@ class MockServer:
         authorization = headers.get("Authorization")
         if route.auth == "none" or (route.auth == "optional" and not authorization):
             return None
-        plugin = self.tokens.check(authorization, self.faults.token_expires_after)
+        plugin = self.tokens.check(authorization, self.faults.token_spent)
+        self._throttle(plugin)
         if route.v1 and (self.faults.v1_access or plugin.v1_access).upper() == "NONE":
             raise ApiError(403, {"message": "Forbidden: this plugin has no access to the /ws/v1 API"})
         return plugin
+
+
+    def _throttle(self, plugin: Plugin) -> None:
+        """PowerSchool's per-plugin minimum interval between requests (``Options.min_interval_ms``)."""
+        interval = self.options.min_interval_ms / 1000
+        if interval <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            last = self._last.get(plugin.client_id or "")
+            if last is not None and now - last < interval:
+                wait = max(1, math.ceil(interval - (now - last)))
+                raise ApiError(429, {"message": f"Too many requests. Please wait {wait} second(s) and try again."},
+                               {"Retry-After": str(wait)})
+            self._last[plugin.client_id or ""] = now
 
 
 def _route(method: str, path: str) -> tuple[Route | None, dict[str, str]]:
@@ -234,6 +256,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         self._serve("POST")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._serve("PUT")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._serve("DELETE")
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._serve("PATCH")
 
     def log_message(self, format: str, *args: Any) -> None:  # never log (tokens are in headers)
         pass

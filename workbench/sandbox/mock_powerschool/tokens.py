@@ -8,6 +8,7 @@ import base64
 import binascii
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -66,16 +67,16 @@ class TokenStore:
                 self._current[plugin.client_id or ""] = token
         return {"access_token": token.value, "token_type": "Bearer", "expires_in": str(max(token.left(now), 0))}
 
-    def check(self, authorization: str | None, expires_after: int = 0) -> Plugin:
-        """The plugin of a live bearer token; 401 invalid_token otherwise. ``expires_after``: the
-        token is revoked once it has served that many requests (a fault)."""
+    def check(self, authorization: str | None, spent: Callable[[str], bool] | None = None) -> Plugin:
+        """The plugin of a live bearer token; 401 invalid_token otherwise. ``spent(token)`` True
+        revokes the token (the token_expires_after fault)."""
         scheme, _, value = (authorization or "").partition(" ")
         with self._lock:
             token = self._tokens.get(value.strip()) if scheme.lower() == "bearer" else None
             if token is None or token.revoked or token.left(self.options.clock()) <= 0:
                 raise ApiError(401, {"message": "Invalid or expired access token"}, INVALID_TOKEN)
             token.uses += 1
-            if expires_after and token.uses > expires_after:
+            if spent is not None and spent(token.value):
                 token.revoked = True
                 raise ApiError(401, {"message": "Invalid or expired access token"}, INVALID_TOKEN)
             return token.plugin
