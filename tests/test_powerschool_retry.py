@@ -270,3 +270,23 @@ def test_a_server_that_is_not_powerschool_says_check_the_url(reply: httpx.Respon
     with pytest.raises(PowerSchoolError, match="check the Service URL") as err:
         client.token()
     assert "pw" not in str(err.value)
+
+
+def test_a_pull_copes_with_upper_case_columns_and_left_out_empty_ones(tmp_path: Any) -> None:
+    from workbench.sources.powerschool.pull import TablePull, pull_tables
+
+    records = [{"DCID": "1", "NAME": "a"}, {"DCID": "2"}]  # the second row leaves NAME out
+
+    def handler(r: httpx.Request) -> httpx.Response:
+        if r.url.path.endswith("/count"):
+            return ok({"count": 2})
+        if r.url.path.endswith("/metadata"):
+            return ok({"columns": [{"name": "DCID"}, {"name": "NAME"}, {"name": "OTHER"}]})
+        if r.url.path.startswith("/ws/v1/"):
+            return ok({"metadata": {}})
+        return ok({"name": "ROLEDEF", "record": [{"id": 1, "tables": {"RoleDef": x}} for x in records]})
+
+    client, _ = make(Server(handler))
+    done = pull_tables(client, tmp_path, plan=[TablePull("RoleDef", ("dcid", "name", "rolekey"))])
+    assert done["RoleDef"] == {"rows": 2, "fields": ["dcid", "name"]}
+    assert (tmp_path / "RoleDef.csv").read_text() == "RoleDef.dcid,RoleDef.name\n1,a\n2,\n"

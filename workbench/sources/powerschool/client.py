@@ -104,15 +104,28 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+def record_columns(record: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """The column map of one ``/ws/schema/table`` record (``tables[key]``, ``key`` lower-case),
+    values as sent; found case-insensitively when the server spells the table otherwise."""
+    tables = record.get("tables")
+    if not isinstance(tables, dict):  # JSON objects are dicts (and dict checks are fast)
+        return {k: v for k, v in record.items() if k not in ("id", "name")}
+    cols = tables.get(key)
+    if cols is None:
+        cols = next((c for n, c in tables.items() if n.lower() == key), None)
+    return cols if isinstance(cols, dict) else {}
+
+
+def _lower_keys(page: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Column names lower-case (PowerSchool's are); a no-op for a server that already does so."""
+    if not page or all(k.islower() for k in page[0]):
+        return page
+    return [{k.lower(): v for k, v in cols.items()} for cols in page]
+
+
 def record_row(record: Mapping[str, Any], table: str) -> Row:
     """One ``/ws/schema/table`` record as ``{field: text}`` (fields lower-case)."""
-    tables = record.get("tables")
-    if isinstance(tables, Mapping):
-        for name, cols in tables.items():
-            if name.lower() == table.lower() and isinstance(cols, Mapping):
-                return {k.lower(): _text(v) for k, v in cols.items()}
-        return {}
-    return {k.lower(): _text(v) for k, v in record.items() if k not in ("id", "name")}
+    return {k.lower(): _text(v) for k, v in record_columns(record, table.lower()).items()}
 
 
 def query_row(record: Mapping[str, Any]) -> Row:
@@ -389,25 +402,34 @@ class PowerSchoolClient:
         names = [str(c.get("name", "") if isinstance(c, Mapping) else c).lower() for c in cols]
         return [n for n in names if n] or None
 
-    def table_pages(self, table: str, projection: list[str] | str = "*", *, q: str | None = None,
-                    page_size: int | None = None) -> Iterator[list[Row]]:
-        """The rows of ``table``, one list per page: ``/count`` first, then every page in order.
+    def table_records(self, table: str, projection: list[str] | str = "*", *,
+                      q: str | None = None,
+                      page_size: int | None = None) -> Iterator[list[Mapping[str, Any]]]:
+        """The column maps of ``table``, one list per page, values as the server sends them
+        (text, or None): ``/count`` first, then every page in order. For bulk pulls.
 
         Stops when the count is reached or a page comes back empty, so a server that sends fewer
         rows per page than asked (a lower maximum) is still read to the end.
         """
         size = min(page_size, self.page_size()) if page_size else self.page_size()
         proj = projection if isinstance(projection, str) else ",".join(projection)
+        key = table.lower()
         total, got, page = self.table_count(table, q), 0, 1
         while got < total:
             body = self.get(self._table_path(table), projection=proj, q=q, page=page,
                             pagesize=size)
             records = _as_list(body.get("record") if isinstance(body, Mapping) else None)
-            rows = [record_row(r, table) for r in records if isinstance(r, Mapping)]
+            rows = [record_columns(r, key) for r in records if isinstance(r, dict)]
             if not rows:
                 break
-            yield rows
+            yield _lower_keys(rows)
             got, page = got + len(rows), page + 1
+
+    def table_pages(self, table: str, projection: list[str] | str = "*",
+                    **kw: Any) -> Iterator[list[Row]]:
+        """The rows of ``table`` as ``{field: text}``, one list per page (see ``table_records``)."""
+        for page in self.table_records(table, projection, **kw):
+            yield [{k: _text(v) for k, v in cols.items()} for cols in page]
 
     def table_rows(self, table: str, projection: list[str] | str = "*", **kw: Any) -> Iterator[Row]:
         for page in self.table_pages(table, projection, **kw):

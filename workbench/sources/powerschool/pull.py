@@ -19,6 +19,7 @@ import contextlib
 import csv
 import datetime as dt
 import json
+import operator
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -141,7 +142,7 @@ def pull_table(client: PowerSchoolClient, tp: TablePull, folder: Path,
     """Write one table to ``<Table>.csv`` in ``folder`` (atomically); its manifest entry."""
     try:
         fields = resolve_fields(client, tp)
-        pages = client.table_pages(tp.table, fields or "*", page_size=page_size)
+        pages = client.table_records(tp.table, fields or "*", page_size=page_size)
         first = next(pages, [])
     except NotFoundError:
         if tp.optional:
@@ -154,13 +155,24 @@ def pull_table(client: PowerSchoolClient, tp: TablePull, folder: Path,
     with tmp.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh, lineterminator="\n")
         out.writerow([f"{tp.table}.{f}" for f in fields])
+        pick = operator.itemgetter(*fields) if len(fields) > 1 else None
         for page in _chain(first, pages):
-            out.writerows([row.get(f, "") for f in fields] for row in page)
+            out.writerows(_values(page, fields, pick))
             rows += len(page)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, folder / f"{tp.table}.csv")
     return {"rows": rows, "fields": fields}
+
+
+def _values(page: list[Any], fields: list[str], pick: Any) -> list[Any]:
+    """The page's values in ``fields`` order (None is written as an empty field)."""
+    if pick is not None:
+        try:
+            return list(map(pick, page))
+        except KeyError:  # a server that leaves out empty columns
+            pass
+    return [[cols.get(f) for f in fields] for cols in page]
 
 
 def _chain(first: list[Any], rest: Any) -> Any:
