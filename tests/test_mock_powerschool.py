@@ -22,7 +22,9 @@ from workbench.sandbox.mock_powerschool import (
     Plugin,
     load_plugin,
     plugin_xml,
+    rostering_plugin,
     serve_mock,
+    write_rostering_plugin,
 )
 
 ROSTER = "com.pearson.core.student.student_dcid_id_map"
@@ -259,6 +261,14 @@ def test_plugin_zip_metadata_access_and_grouped_records(ps: MockServer, limited_
     body = post(ps, "/ws/schema/query/org.example.names.students.by_grade", {"grade": "5"}, tok,
                 pagesize=2).json()
     assert len(body["record"]) == 2 and body["name"] == "Students"
+
+
+def test_the_builtin_plugin_written_out_loads_the_same(tmp_path: Path) -> None:
+    folder = write_rostering_plugin(tmp_path / "rostering", {"Sections": ["No_of_Students"]})
+    written, builtin = load_plugin(folder), rostering_plugin({"Sections": ["No_of_Students"]})
+    assert written.access == builtin.access and sorted(written.queries) == sorted(builtin.queries)
+    assert written.can_read("SECTIONS", "no_of_students") and written.can_read("students", "dob")
+    assert "com.pearson.core.student.student_dcid_id_map" in written.queries
 
 
 def test_v1_search_expansions_and_single_records(ps: MockServer) -> None:

@@ -7,8 +7,8 @@
         ps.requests["GET /ws/schema/table/students"]     # requests counted per path
 
 OAuth client credentials, ``/ws/v1`` (metadata, time, schools, students, sections, staff, courses,
-terms, section enrollments), ``/ws/schema/table`` and PowerQueries from plugins; see
-docs/powerschool_api.md ("Mock server").
+terms, section enrollments), ``/ws/contacts``, ``/ws/schema/table`` and PowerQueries from plugins
+(``load_plugin``), with their access_request enforced; see docs/powerschool_api.md ("Mock server").
 """
 
 from workbench.sandbox.mock_powerschool.context import Options
