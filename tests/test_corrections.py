@@ -13,7 +13,12 @@ from workbench.cli import main
 from workbench.errors import InputError
 from workbench.rules import build_candidate
 from workbench.rules.config import load_config, save_config
-from workbench.rules.corrections import correct, list_corrections, pending_writebacks, undo_correction
+from workbench.rules.corrections import (
+    correct,
+    list_corrections,
+    pending_writebacks,
+    undo_correction,
+)
 from workbench.sync.plan import build_plan, plan_writebacks
 
 
