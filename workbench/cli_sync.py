@@ -1,7 +1,7 @@
-"""The sync commands: plan, approve, commit, history, rollback, sync, schedule.
+"""The sync commands: plan, approve, commit, history, rollback, sync, schedule, writeback.
 
 Exit codes beyond the common ones: 3 the plan is held (it waits for a person), 4 the plan is
-stale (make a new one).
+stale (make a new one); ``writeback`` exits 2 unless every write-back was confirmed.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from workbench.errors import InputError
 from workbench.workspace import open_workspace
 
 EXIT_OK, EXIT_HELD, EXIT_STALE = 0, 3, 4
+EXIT_NOT_CONFIRMED = 2
 # how long sync and schedule wait for the app (or another command) to let go of the workspace
 LOCK_WAIT = float(os.environ.get("WORKBENCH_LOCK_WAIT", "300"))
 
@@ -195,6 +196,19 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     return EXIT_HELD if result.outcome == "held" else EXIT_OK
 
 
+def cmd_writeback(args: argparse.Namespace) -> int:
+    from workbench.sync.writeback import send_writebacks
+
+    with open_workspace(args.workspace) as ws:
+        results = send_writebacks(ws, args.plan, author=args.author)
+    for r in results:
+        print(r.line())
+    confirmed = sum(r.confirmed for r in results)
+    print(f"{confirmed} of {len(results)} write-back(s) confirmed"
+          if results else "the plan has no write-backs")
+    return EXIT_OK if confirmed == len(results) else EXIT_NOT_CONFIRMED
+
+
 def add_parsers(sub: Any) -> None:
     """The sync subcommands on ``sub`` (argparse subparsers)."""
     pl = sub.add_parser("plan", help="what a sync would change: per entity, field-level, with "
@@ -252,3 +266,11 @@ def add_parsers(sub: Any) -> None:
     sc.add_argument("--cron", action="store_true", help="print the crontab entry instead")
     sc.add_argument("--now", help="check as of this moment (ISO date and time)")
     sc.set_defaults(func=cmd_schedule)
+
+    wb = sub.add_parser("writeback", help="send a plan's write-backs to PowerSchool and read them "
+                        "back (credentials from PS_CLIENT_ID, PS_CLIENT_SECRET; exit 2 unless "
+                        "all are confirmed)")
+    wb.add_argument("workspace")
+    wb.add_argument("--plan", required=True, help="the plan hash (a unique prefix will do)")
+    wb.add_argument("--author")
+    wb.set_defaults(func=cmd_writeback)

@@ -1,5 +1,6 @@
 """The built-in "rostering" plugin: access to every table and field the workbench reads, plus the
-core ``com.pearson.core.*`` rostering PowerQueries (SQL over the district's text tables)."""
+core ``com.pearson.core.*`` rostering PowerQueries (SQL over the district's text tables). Its
+``/ws/v1`` access level is FULL (``V1_ACCESS``), so that two-way sync can send write-backs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from workbench.sandbox.mock_powerschool.plugins import (
 from workbench.sources.powerschool_tables import SPECS
 
 NAME = "Roster Workbench"
+V1_ACCESS = "FULL"  # reads, and the write-backs of two-way sync (POST /ws/v1/student)
 
 _STUDENT_COLUMNS = [("STUDENTS.DCID", "dcid"), ("STUDENTS.ID", "id"), ("STUDENTS.STUDENT_NUMBER", "student_number"),
                     ("STUDENTS.FIRST_NAME", "first_name"), ("STUDENTS.LAST_NAME", "last_name"),
@@ -89,7 +91,7 @@ def rostering_fields(district_columns: dict[str, list[str]] | None = None) -> di
 
 def rostering_plugin(district_columns: dict[str, list[str]] | None = None) -> Plugin:
     plugin = parse_plugin_xml(plugin_xml(NAME, rostering_fields(district_columns),
-                                         description="Sandbox rostering plugin"))
+                                         description="Sandbox rostering plugin", v1_access=V1_ACCESS))
     plugin.queries.update(parse_named_queries(named_queries_xml(CORE_QUERIES)))
     return plugin
 
@@ -98,7 +100,8 @@ def write_rostering_plugin(folder: str | Path, district_columns: dict[str, list[
     """Write the built-in plugin as a folder PowerSchool (or ``load_plugin``) would install."""
     folder = Path(folder)
     (folder / "queries_root").mkdir(parents=True, exist_ok=True)
-    (folder / "plugin.xml").write_text(plugin_xml(NAME, rostering_fields(district_columns)), encoding="utf-8")
+    (folder / "plugin.xml").write_text(plugin_xml(NAME, rostering_fields(district_columns), v1_access=V1_ACCESS),
+                                      encoding="utf-8")
     (folder / "queries_root" / "rostering.named_queries.xml").write_text(named_queries_xml(CORE_QUERIES),
                                                                           encoding="utf-8")
     return folder

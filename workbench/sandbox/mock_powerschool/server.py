@@ -157,7 +157,7 @@ class MockServer:
         route, groups = _route(method, path)
         if route is None:
             if any(r.pattern.match(path) for r in ROUTES):
-                return 405, {"message": f"Method {method} not allowed here (the mock is read-only)"}, {}, False
+                return 405, {"message": f"Method {method} not allowed here (the mock's only write is POST /ws/v1/student)"}, {}, False
             return 404, {"message": "Not found"}, {}, False
         try:
             if route.auth == "token":

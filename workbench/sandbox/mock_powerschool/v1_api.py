@@ -1,5 +1,6 @@
 """``/ws/v1``: metadata, time, and the read side a rostering client uses (schools, students,
-sections, staff, courses, terms, section enrollments), with PowerSchool's response shapes.
+sections, staff, courses, terms, section enrollments), with PowerSchool's response shapes; and one
+write, ``POST /ws/v1/student`` (UPDATE of names and email; the plugin needs v1 access FULL).
 
 Lists: ``{"<plural>": {"@expansions": ..., "@extensions": ..., "<singular>": [...]}}``, where a page
 of one record holds an object (``Options.single_object``) and an empty page has no ``<singular>``
@@ -14,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from workbench.sandbox.mock_powerschool.context import Context, bad_request, not_found
+from workbench.sandbox.mock_powerschool.context import ApiError, Context, bad_request, not_found
 from workbench.sandbox.mock_powerschool.fiql import FiqlError, compile_fiql
 from workbench.sandbox.mock_powerschool.v1_resources import RESOURCES, Resource
 
@@ -146,4 +147,112 @@ def routes(make: Callable[..., Any]) -> list[Any]:
             out.append(make("GET", path, list_resource(res), v1=True))
         if res.single:
             out.append(make("GET", res.single, one_resource(res), v1=True))
+    out.append(make("POST", "/ws/v1/student", update_students, v1=True))
     return out
+
+
+# Writes: POST /ws/v1/student (UPDATE of names and email) ------------------------------------------
+
+NAME_FIELDS = {"first_name": "first_name", "middle_name": "middle_name", "last_name": "last_name"}
+
+
+def _item_error(item: dict[str, Any], message: str, field: str = "") -> dict[str, Any]:
+    return {"client_uid": item.get("client_uid", ""), "status": "ERROR", "action": item.get("action", ""),
+            "error_message": {"error": [{"field": field, "error_description": message}]}}
+
+
+def _next_id(ctx: Context, table: str, column: str) -> str:
+    row = ctx.cur.execute(f'SELECT coalesce(max(TRY_CAST("{column}" AS BIGINT)), 0) + 1 FROM "{table}"').fetchone()
+    return str(row[0] if row else 1)
+
+
+def _append(ctx: Context, table: str, values: dict[str, str | None]) -> None:
+    t = ctx.store.tables[table]
+    row = ctx.cur.execute(f'SELECT coalesce(max(__row), -1) + 1 FROM "{table}"').fetchone()
+    cols = ["__row", *t.fields]
+    vals = [row[0] if row else 0, *(values.get(c) for c in t.fields)]
+    ctx.cur.execute(f'INSERT INTO "{table}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in cols)}) '
+                    f'VALUES ({", ".join("?" for _ in cols)})', vals)
+
+
+def _set_email(ctx: Context, person_id: str | None, email: str) -> str | None:
+    """Point the person's chosen email (primary, then by priority) at a new EmailAddress row;
+    a person without one gets a primary one. None, or why it could not be done."""
+    if person_id is None:
+        return "the student has no Person record to hold an email"
+    if ctx.store.table("emailaddress") is None or ctx.store.table("personemailaddressassoc") is None:
+        return "this server has no EmailAddress / PersonEmailAddressAssoc tables"
+    email_id = _next_id(ctx, "emailaddress", "emailaddressid")
+    _append(ctx, "emailaddress", {"emailaddressid": email_id, "emailaddress": email})
+    chosen = ctx.cur.execute("""SELECT __row FROM personemailaddressassoc WHERE trim(personid) = trim(?)
+        ORDER BY CASE WHEN lower(trim(isprimaryemailaddress)) IN ('1', 'true', 'y', 'yes') THEN 0 ELSE 1 END,
+                 coalesce(TRY_CAST(emailaddresspriorityorder AS INTEGER), 999999), __row LIMIT 1""",
+                             [person_id]).fetchone()
+    if chosen:
+        ctx.cur.execute("UPDATE personemailaddressassoc SET emailaddressid = ? WHERE __row = ?", [email_id, chosen[0]])
+    else:
+        _append(ctx, "personemailaddressassoc", {
+            "personemailaddressassocid": _next_id(ctx, "personemailaddressassoc", "personemailaddressassocid"),
+            "personid": person_id, "emailaddressid": email_id, "isprimaryemailaddress": "1",
+            "emailaddresspriorityorder": "1"})
+    return None
+
+
+def _update_student(ctx: Context, item: dict[str, Any]) -> dict[str, Any]:
+    ident = str(item.get("id", "")).strip()
+    rows = ctx.cur.execute("SELECT person_id FROM students WHERE dcid = ? LIMIT 1", [ident]).fetchall() \
+        if ident else []
+    if not rows:
+        return _item_error(item, f"no student with id {ident!r}", "id")
+    name = item.get("name") or {}
+    contact = item.get("contact_info") or {}
+    if not isinstance(name, dict) or not isinstance(contact, dict):
+        return _item_error(item, "name and contact_info must be objects")
+    fields = ctx.store.tables["students"].fields
+    sets = [(column, name[key]) for key, column in NAME_FIELDS.items() if key in name]
+    missing = [c for c, _ in sets if c not in fields]
+    if missing:
+        return _item_error(item, f"the Students table has no {', '.join(missing)}", missing[0])
+    ctx.cur.execute("BEGIN TRANSACTION")
+    try:
+        for column, value in sets:
+            ctx.cur.execute(f'UPDATE students SET "{column}" = ? WHERE dcid = ?',
+                            [None if value in (None, "") else str(value), ident])
+        if "email" in contact:
+            problem = _set_email(ctx, rows[0][0], str(contact["email"] or ""))
+            if problem:
+                ctx.cur.execute("ROLLBACK")
+                return _item_error(item, problem, "contact_info.email")
+        ctx.cur.execute("COMMIT")
+    except Exception:
+        ctx.cur.execute("ROLLBACK")
+        raise
+    return {"client_uid": item.get("client_uid", ""), "status": "SUCCESS", "action": "UPDATE",
+            "success_message": {"id": int(ident) if _INT.match(ident) else ident,
+                                "ref": f"/ws/v1/student/{ident}"}}
+
+
+def update_students(ctx: Context) -> dict[str, Any]:
+    """``POST /ws/v1/student``: the bulk insert/update of reference §1.4; this mock does UPDATE of
+    ``name`` (first, middle, last) and ``contact_info.email``. Needs v1 access FULL."""
+    if ctx.plugin is None or ctx.plugin.v1_access != "FULL":
+        raise ApiError(403, {"message": "Forbidden: updating students needs the plugin's /ws/v1 access level "
+                             "FULL (accessLevelV1Api=\"FULL\")"})
+    body = ctx.body if isinstance(ctx.body, dict) else {}
+    node = (body.get("students") or {}) if isinstance(body.get("students"), dict) else {}
+    items = node.get("student")
+    items = [items] if isinstance(items, dict) else items
+    if not isinstance(items, list) or not items:
+        raise bad_request('send {"students": {"student": [{"client_uid", "action", "id", ...}]}}')
+    results = []
+    for item in items:
+        action = str(item.get("action", "")).upper() if isinstance(item, dict) else ""
+        if action != "UPDATE":
+            results.append(_item_error(item if isinstance(item, dict) else {},
+                                       f"action {action or '(none)'} is not supported by the mock (UPDATE only)",
+                                       "action"))
+            continue
+        results.append(_update_student(ctx, item))
+    updated = sum(1 for r in results if r["status"] == "SUCCESS")
+    result: Any = results[0] if len(results) == 1 and ctx.options.single_object else results
+    return {"results": {"insert_count": 0, "update_count": updated, "delete_count": 0, "result": result}}

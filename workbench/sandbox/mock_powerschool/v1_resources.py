@@ -68,7 +68,7 @@ _STUDENT = ["student_number", "state_studentnumber", "student_web_id", "first_na
             "gender", "dob", "districtentrydate", "sched_yearofgraduation", "grade_level", "enroll_status",
             "entrydate", "exitdate", "schoolid", "entrycode", "exitcode", "street", "city", "state", "zip",
             "mailing_street", "mailing_city", "mailing_state", "mailing_zip", "home_phone", "fedethnicity",
-            "guardianemail", "mother", "father", "home_room", "next_school", "sched_nextyeargrade"]
+            "guardianemail", "mother", "father", "home_room", "next_school", "sched_nextyeargrade", "person_id"]
 STUDENT_EXPANSIONS = ("demographics", "addresses", "alerts", "phones", "school_enrollment", "ethnicity_race",
                       "contact", "contact_info", "initial_enrollment", "schedule_setup", "fees", "lunch")
 
@@ -107,6 +107,20 @@ def _extension_data(ctx: Context, dcid: str) -> dict[str, Any] | None:
     return {"_table_extension": tables[0] if len(tables) == 1 else tables}
 
 
+def student_email(ctx: Context, person_id: Any) -> str | None:
+    """The student's email as the extract loader picks it: the primary one, then by priority."""
+    if person_id is None or ctx.store.table("personemailaddressassoc") is None \
+            or ctx.store.table("emailaddress") is None:
+        return None
+    row = ctx.cur.execute("""SELECT e.emailaddress FROM personemailaddressassoc a
+        JOIN emailaddress e ON trim(e.emailaddressid) = trim(a.emailaddressid)
+        WHERE trim(a.personid) = trim(?)
+        ORDER BY CASE WHEN lower(trim(a.isprimaryemailaddress)) IN ('1', 'true', 'y', 'yes') THEN 0 ELSE 1 END,
+                 coalesce(TRY_CAST(a.emailaddresspriorityorder AS INTEGER), 999999), a.__row
+        LIMIT 1""", [person_id]).fetchone()
+    return row[0] if row else None
+
+
 def build_student(ctx: Context, r: Row, expansions: set[str]) -> dict[str, Any]:
     status, description = STATUS.get(r["enroll_status"] or "", ("I", "Inactive"))
     obj: dict[str, Any] = {"id": r["id"], "local_id": r["student_number"], "student_username": r["student_web_id"],
@@ -133,7 +147,8 @@ def build_student(ctx: Context, r: Row, expansions: set[str]) -> dict[str, Any]:
         "ethnicity_race": lambda: clean({"federal_ethnicity": r["fedethnicity"], "races": _races(ctx, r)}),
         "schedule_setup": lambda: clean({"home_room": r["home_room"], "next_school": r["next_school"],
                                          "sched_next_year_grade": r["sched_nextyeargrade"]}),
-        **{e: (lambda: "") for e in ("alerts", "contact_info", "initial_enrollment", "fees", "lunch")},
+        "contact_info": lambda: clean({"email": student_email(ctx, r["person_id"])}),
+        **{e: (lambda: "") for e in ("alerts", "initial_enrollment", "fees", "lunch")},
     })
     ext = _extension_data(ctx, r["id"])
     if ext:

@@ -29,6 +29,7 @@ import httpx
 
 from workbench.sources.powerschool.credentials import Credentials
 from workbench.sources.powerschool.errors import (
+    CONFIG_PAGE,
     AccessError,
     ApiAccessError,
     AuthError,
@@ -41,6 +42,12 @@ from workbench.sources.powerschool.errors import (
 )
 
 log = logging.getLogger("workbench.powerschool")
+
+# canonical student attribute -> (v1 student object, member): what ``update_student`` can write
+STUDENT_FIELDS = {
+    "given_name": ("name", "first_name"), "middle_name": ("name", "middle_name"),
+    "family_name": ("name", "last_name"), "email": ("contact_info", "email"),
+}
 
 DEFAULT_PAGE_SIZE = 100
 Row = dict[str, str]
@@ -463,6 +470,68 @@ class PowerSchoolClient:
                    **kw: Any) -> Iterator[Row]:
         for page in self.query_pages(name, args, **kw):
             yield from page
+
+
+    # -- writes (two-way sync) ----------------------------------------------------------------
+
+    def update_student(self, dcid: str | int, fields: Mapping[str, str | None]) -> dict[str, Any]:
+        """``POST /ws/v1/student`` with one UPDATE of the student whose DCID is ``dcid``:
+        ``fields`` maps canonical attributes (``STUDENT_FIELDS``) to values (None clears).
+
+        Never retried (a write). Returns the server's result item (``status`` SUCCESS); raises
+        ``WriteAccessError`` when the plugin's v1 access is not FULL, ``RequestError`` when the
+        server refuses the update, ``ValueError`` for an attribute it cannot write."""
+        unknown = sorted(set(fields) - set(STUDENT_FIELDS))
+        if unknown:
+            raise ValueError(f"cannot write {', '.join(unknown)} to a PowerSchool student "
+                             f"(supported: {', '.join(STUDENT_FIELDS)})")
+        ident = str(dcid).strip()
+        item: dict[str, Any] = {"client_uid": "1", "action": "UPDATE", "id": ident}
+        for attribute, value in fields.items():
+            node, member = STUDENT_FIELDS[attribute]
+            item.setdefault(node, {})[member] = "" if value is None else str(value)
+        path = "/ws/v1/student"
+        try:
+            body = self.request("POST", path, json={"students": {"student": [item]}},
+                                idempotent=False)
+        except ApiAccessError:
+            raise WriteAccessError(self.url) from None
+        results = body.get("results", body) if isinstance(body, Mapping) else {}
+        found = _as_list(results.get("result") if isinstance(results, Mapping) else None)
+        result = found[0] if found and isinstance(found[0], Mapping) else {}
+        if str(result.get("status", "")).upper() != "SUCCESS":
+            errors = _as_list((result.get("error_message") or {}).get("error")
+                              if isinstance(result.get("error_message"), Mapping) else None)
+            why = "; ".join(str(e.get("error_description", e)) if isinstance(e, Mapping) else str(e)
+                            for e in errors) or "no result for the update"
+            raise RequestError(f"the server did not update student {ident}: {self._mask(why)}",
+                               "check the student's DCID and the values sent", url=self.url)
+        return dict(result)
+
+    def read_student(self, dcid: str | int) -> dict[str, str | None]:
+        """The writable attributes of the student whose DCID is ``dcid`` as the server now has
+        them (``GET /ws/v1/student/{dcid}?expansions=contact_info``): canonical name -> text or
+        None."""
+        body = self.get(f"/ws/v1/student/{quote(str(dcid).strip(), safe='')}",
+                        expansions="contact_info")
+        student = body.get("student", {}) if isinstance(body, Mapping) else {}
+        out: dict[str, str | None] = {}
+        for attribute, (node, member) in STUDENT_FIELDS.items():
+            part = student.get(node) if isinstance(student, Mapping) else None
+            value = part.get(member) if isinstance(part, Mapping) else None
+            out[attribute] = None if value is None or value == "" else _text(value)
+        return out
+
+
+class WriteAccessError(PowerSchoolError):
+    """The plugin may not write through ``/ws/v1`` (its access level is not FULL)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"the plugin may not update students through the /ws/v1 API at {url} "
+            "(its access level is not FULL)",
+            'set <oauth accessLevelV1Api="FULL"/> in plugin.xml (or the API access level FULL in '
+            f"{CONFIG_PAGE}) and reinstall the plugin", url=url)
 
 
 class _BrokenReply(Exception):
