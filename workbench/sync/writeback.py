@@ -154,39 +154,42 @@ def send_writebacks(ws: Workspace, plan_hash: str, *, client: PowerSchoolClient 
     rows = list(plan_writebacks(ws, plan.hash).itertuples(index=False))
     sources = _api_sources(ws)
     who = author_name(author)
-    outcomes: list[tuple[Any, str, str, dt.datetime | None]] = []
+    results: list[WritebackResult] = []
     by_source: dict[str, dict[str, list[Any]]] = {}
+    unsupported = []
     for row in rows:
         reason = _unsupported_reason(row, sources)
         if reason:
-            outcomes.append((row, "unsupported", reason, None))
+            unsupported.append((row, "unsupported", reason, None))
         else:
             by_source.setdefault(row.source, {}).setdefault(str(row.source_id)[1:], []).append(row)
+    if client is None and by_source:  # fail before sending anything when credentials are missing
+        resolve_credentials(client_id, client_secret)
+    results += _record(ws, plan.hash, unsupported, who)
     for source, students in sorted(by_source.items()):
-        secrets: tuple[str, ...] = ()
-        if client is None:  # fail before sending anything when credentials are missing
-            secrets = resolve_credentials(client_id, client_secret).secrets
         with _client_for(sources[source], client, client_id, client_secret) as api:
-            secrets = secrets or api.credentials.secrets
+            secrets = api.credentials.secrets
             refused: str | None = None
             for dcid, student_rows in sorted(students.items()):
                 sent_at = dt.datetime.now()
                 if refused is None:
                     try:
-                        results = _send_student(api, dcid, student_rows, secrets)
+                        done = _send_student(api, dcid, student_rows, secrets)
                     except WriteAccessError as exc:  # the same answer for every student
                         refused = mask(str(exc), secrets)
                 if refused is not None:
-                    results = [(r, "failed", refused) for r in student_rows]
-                outcomes += [(r, status, message, sent_at) for r, status, message in results]
-    return _record(ws, plan.hash, outcomes, who)
+                    done = [(r, "failed", refused) for r in student_rows]
+                # recorded as it goes: a run broken off keeps what was already sent
+                results += _record(ws, plan.hash, [(r, st, msg, sent_at) for r, st, msg in done], who)
+    return sorted(results, key=lambda w: (w.entity, w.sourced_id, w.attribute))
 
 
 def _record(ws: Workspace, plan_hash: str, outcomes: list[tuple[Any, str, str, Any]],
             who: str) -> list[WritebackResult]:
     results = [WritebackResult(r.entity, r.sourced_id, r.source, r.attribute, r.value, status,
                                message, sent_at) for r, status, message, sent_at in outcomes]
-    results.sort(key=lambda w: (w.entity, w.sourced_id, w.attribute))
+    if not results:
+        return results
     with ws.transaction() as cur:
         ensure(cur)
         for w in results:
