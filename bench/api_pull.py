@@ -24,7 +24,6 @@ import argparse
 import json
 import math
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -145,14 +144,9 @@ def main() -> None:
         child(args.child, args)
         return
 
-    from workbench.sandbox import generate_district
+    from districts import cached_district
 
-    extract = HERE / "out" / f"district-{args.students}-{args.seed}"
-    if not (extract / "truth.json").exists():
-        shutil.rmtree(extract, ignore_errors=True)
-        t0 = time.perf_counter()
-        generate_district(extract, students=args.students, seed=args.seed)
-        print(f"generated {args.students:,} students in {time.perf_counter() - t0:.1f}s -> {extract}")
+    extract = cached_district(args.students, args.seed)
     t0 = time.perf_counter()
     mock = subprocess.Popen([sys.executable, __file__, "--serve", str(extract), "--page-size",
                              str(args.page_size)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,

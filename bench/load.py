@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -95,14 +94,9 @@ def main() -> None:
         child(args.child, args.extract, args.memory_limit)
         return
 
-    from workbench.sandbox import generate_district
+    from districts import cached_district
 
-    extract = HERE / "out" / f"district-{args.students}-{args.seed}"
-    if not (extract / "truth.json").exists():
-        shutil.rmtree(extract, ignore_errors=True)
-        t0 = time.perf_counter()
-        generate_district(extract, students=args.students, seed=args.seed)
-        print(f"generated {args.students:,} students in {time.perf_counter() - t0:.1f}s -> {extract}")
+    extract = cached_district(args.students, args.seed)
     size = sum(f.stat().st_size for f in extract.glob("*.csv")) / 2**20
     print(f"extract: {len(list(extract.glob('*.csv')))} files, {size:,.0f} MiB")
     base, work = [], []

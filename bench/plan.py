@@ -41,6 +41,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from districts import cached_district, district_path  # noqa: E402
+
 import workbench as wb  # noqa: E402
 from workbench.model.schema import ENTITIES, column_names  # noqa: E402
 from workbench.rules import build_candidate  # noqa: E402
@@ -51,14 +53,10 @@ from workbench.sync.plan import OPS, build_plan  # noqa: E402
 
 def make_extracts(students: int, seed: int, day1: Path, day2: Path) -> None:
     """Day 1 (the sandbox district) and day 2 (a school missing, 1% renamed), when missing."""
-    from workbench.sandbox import generate_district
+
     from workbench.sandbox.variants import drop_school, rename_students
 
-    if not (day1 / "truth.json").exists():
-        shutil.rmtree(day1, ignore_errors=True)
-        t0 = time.perf_counter()
-        generate_district(day1, students=students, seed=seed)
-        print(f"generated {students:,} students in {time.perf_counter() - t0:.1f}s -> {day1}")
+    cached_district(students, seed)  # = day1
     if not (day2 / "done").exists():
         shutil.rmtree(day2.parent, ignore_errors=True)
         t0 = time.perf_counter()
@@ -162,7 +160,7 @@ def main() -> None:
     ap.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     out = HERE / "out" / f"plan-{args.students}-{args.seed}"
-    day1, day2 = HERE / "out" / f"district-{args.students}-{args.seed}", out / "day2"
+    day1, day2 = district_path(args.students, args.seed), out / "day2"
     if args.make_extracts:
         make_extracts(args.students, args.seed, day1, day2)
         return
