@@ -38,24 +38,30 @@ def record_decision(ws: Workspace, entity: str, left: str, right: str, action: s
                                     "scoring on, and survives later loads.")
 
 
+def review(ws: Workspace, entity: str, ids: tuple[str, str], item: dict[str, Any], *,
+           prefix: str, actions: tuple[tuple[str, str, str], ...]) -> None:
+    """Both records side by side, the reasons, and the decision buttons (``actions``: label,
+    decision, button key; the first is the primary one; then Decide later)."""
+    a, b = ids
+    st.markdown(side_by_side_markdown(pair_records(ws, entity, a, b), a, b))
+    st.plotly_chart(contributions_figure(contributions_frame(item["contributions"])),
+                    key=f"{prefix}_chart_{a}_{b}")
+    columns = st.columns(len(actions) + 1)
+    for i, (label, action, key) in enumerate(actions):
+        if columns[i].button(label, key=key, type="primary" if i == 0 else "secondary"):
+            record_decision(ws, entity, a, b, action)
+            st.rerun()
+    if columns[-1].button("Decide later", key=f"{prefix}_later"):
+        st.session_state.setdefault("dup_skipped", []).append((a, b))
+        st.rerun()
+
+
 def show_pair(ws: Workspace, entity: str, pair: dict[str, Any]) -> None:
     left, right = pair["left"], pair["right"]
     st.subheader(f"{left} ~ {right}")
     st.caption(f"probability {pair['probability']:.3f} · band {pair['band']} · rule {pair['rule']}")
-    records = pair_records(ws, entity, left, right)
-    st.markdown(side_by_side_markdown(records, left, right))
-    st.plotly_chart(contributions_figure(contributions_frame(pair["contributions"])),
-                    key=f"dup_chart_{left}_{right}")
-    c1, c2, c3 = st.columns(3)
-    if c1.button("Merge", key="dup_merge", type="primary"):
-        record_decision(ws, entity, left, right, "merge")
-        st.rerun()
-    if c2.button("Keep separate", key="dup_keep"):
-        record_decision(ws, entity, left, right, "keep_separate")
-        st.rerun()
-    if c3.button("Decide later", key="dup_later"):
-        st.session_state.setdefault("dup_skipped", []).append((left, right))
-        st.rerun()
+    review(ws, entity, (left, right), pair, prefix="dup",
+           actions=(("Merge", "merge", "dup_merge"), ("Keep separate", "keep_separate", "dup_keep")))
 
 
 def show_rekey(ws: Workspace, entity: str, offer: dict[str, Any]) -> None:
@@ -64,20 +70,9 @@ def show_rekey(ws: Workspace, entity: str, offer: dict[str, Any]) -> None:
     st.caption(f"{old} was delivered in the last commit and is gone from the load; {new} is new "
                f"and matches it (probability {offer['probability']:.3f}, rule {offer['rule']}). "
                "A re-link delivers it as the same person, not as a delete plus an insert.")
-    records = pair_records(ws, entity, old, new)
-    st.markdown(side_by_side_markdown(records, old, new))
-    st.plotly_chart(contributions_figure(contributions_frame(offer["contributions"])),
-                    key=f"rk_chart_{old}_{new}")
-    c1, c2, c3 = st.columns(3)
-    if c1.button("Re-link (same person)", key="rk_relink", type="primary"):
-        record_decision(ws, entity, old, new, "relink")
-        st.rerun()
-    if c2.button("Keep separate", key="rk_keep"):
-        record_decision(ws, entity, old, new, "keep_separate")
-        st.rerun()
-    if c3.button("Decide later", key="rk_later"):
-        st.session_state.setdefault("dup_skipped", []).append((old, new))
-        st.rerun()
+    review(ws, entity, (old, new), offer, prefix="rk",
+           actions=(("Re-link (same person)", "relink", "rk_relink"),
+                    ("Keep separate", "keep_separate", "rk_keep")))
 
 
 def rekeys(ws: Workspace, entity: str) -> None:
