@@ -33,17 +33,17 @@ class StaleError(WorkbenchError):
 
 
 def _stale_reason(ws: Workspace, cur: duckdb.DuckDBPyConnection, plan_hash: str) -> str | None:
-    from workbench.sync.plan import _loads
+    from workbench.sync.plan import source_loads
 
     plan = get_plan(ws, plan_hash)
-    head = roster._head(cur) if roster.exists(cur) else 0
+    head = roster.head_of(cur) if roster.exists(cur) else 0
     if head != plan.head_version:
         return f"the roster moved from version {plan.head_version} to {head}"
     latest = current_version(ws)
     config_version = latest.version if latest else None
     if config_version != plan.config_version:
         return f"the configuration moved from version {plan.config_version} to {config_version}"
-    loads = _loads(ws)
+    loads = source_loads(ws)
     if loads != plan.loads:
         changed = sorted(s for s in set(loads) | set(plan.loads) if loads.get(s) != plan.loads.get(s))
         return f"source(s) {', '.join(changed)} were loaded again"
@@ -90,5 +90,5 @@ def commit_plan(ws: Workspace, plan_hash: str, *, author: str | None = None,
             raise InputError(problems, NOT_COMMITTED)
         return state
 
-    return roster._transaction_write(ws, relations, label=f"plan {plan.hash}",
+    return roster.write_version(ws, relations, label=f"plan {plan.hash}",
                                      expected_head=plan.head_version, audit=audit)

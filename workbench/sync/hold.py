@@ -47,11 +47,11 @@ def _near_term(cur: duckdb.DuckDBPyConnection, today: dt.date, days: int) -> boo
 
 def _bases(cur: duckdb.DuckDBPyConnection, entity: str, head: int) -> dict[str | None, int]:
     """Committed records of ``entity``, in all (key None) and per school."""
-    from workbench.sync.plan import _school_sql
+    from workbench.sync.plan import school_sql
 
     if head == 0:
         return {None: 0}
-    school = _school_sql(entity, "t", 'roster."current_student"', 'roster."current_student_contact"')
+    school = school_sql(entity, "t", 'roster."current_student"', 'roster."current_student_contact"')
     rows = cur.execute(f"""SELECT CAST({school} AS VARCHAR), count(*)
         FROM roster."current_{entity}" t GROUP BY 1""").fetchall()
     out: dict[str | None, int] = {None: sum(int(n) for _, n in rows)}

@@ -114,7 +114,7 @@ def ensure(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute(ddl)
 
 
-def _diff_sql(entity: str) -> str:
+def diff_sql(entity: str) -> str:
     """List of (field, before, after) for the fields that differ between ``o`` and ``n``."""
     items = ", ".join(
         f"struct_pack(field := '{c}', \"before\" := CAST(o.\"{c}\" AS VARCHAR), "
@@ -123,7 +123,7 @@ def _diff_sql(entity: str) -> str:
     return f"list_filter([{items}], lambda x: x.\"before\" IS DISTINCT FROM x.\"after\")"
 
 
-def _school_sql(entity: str, alias: str, students: str, links: str) -> str:
+def school_sql(entity: str, alias: str, students: str, links: str) -> str:
     """The school of a row: its own column; for a contact link the student's school, for a
     contact the first school of its linked students."""
     if entity == "student_contact":
@@ -137,7 +137,7 @@ def _school_sql(entity: str, alias: str, students: str, links: str) -> str:
 
 def _changes_sql(entity: str, committed: str, incremental: bool,
                  old: tuple[str, str], new: tuple[str, str]) -> str:
-    o_school, n_school = _school_sql(entity, "o", *old), _school_sql(entity, "n", *new)
+    o_school, n_school = school_sql(entity, "o", *old), school_sql(entity, "n", *new)
     deletes = "AND n.sourced_id IS NOT NULL" if incremental else ""
     return f"""
         SELECT '{entity}' AS entity, coalesce(n.sourced_id, o.sourced_id) AS sourced_id,
@@ -145,11 +145,11 @@ def _changes_sql(entity: str, committed: str, incremental: bool,
                     ELSE 'update' END AS op,
                CAST(coalesce({n_school}, {o_school}) AS VARCHAR) AS school_sourced_id,
                CASE WHEN o.sourced_id IS NOT NULL AND n.sourced_id IS NOT NULL
-                    THEN {_diff_sql(entity)} END AS diff
+                    THEN {diff_sql(entity)} END AS diff
         FROM {committed} o FULL OUTER JOIN cand."{entity}" n ON n.sourced_id = o.sourced_id
         WHERE (o.sourced_id IS NULL OR n.sourced_id IS NULL
                OR ({_content(entity, "o")} IS DISTINCT FROM {_content(entity, "n")}
-                   AND len({_diff_sql(entity)}) > 0)) {deletes}"""
+                   AND len({diff_sql(entity)}) > 0)) {deletes}"""
 
 
 def _content(entity: str, alias: str) -> str:
@@ -195,7 +195,7 @@ def _fingerprint(cur: duckdb.DuckDBPyConnection) -> str:
     return f"{row[0]}:{row[1]}" if row else "0:0"
 
 
-def _loads(ws: Workspace) -> dict[str, int]:
+def source_loads(ws: Workspace) -> dict[str, int]:
     rows = ws.query("SELECT source, max(load_id) FROM meta.load GROUP BY 1 ORDER BY 1")
     return {str(s): int(i) for s, i in rows}
 
@@ -218,7 +218,7 @@ def build_plan(ws: Workspace, config: Mapping[str, Any] | None = None, *,
         (cfg.get("advanced") or {}).get("bulk_upload_mode", True))
     mode = "incremental" if incremental else "bulk"
     head = roster.head_version(ws)
-    loads, config_version = _loads(ws), _config_version(ws)
+    loads, config_version = source_loads(ws), _config_version(ws)
     with ws.transaction() as cur:
         ensure(cur)
         _collect(cur, incremental)

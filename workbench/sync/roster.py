@@ -91,7 +91,8 @@ def exists(cur: duckdb.DuckDBPyConnection) -> bool:
                             "table_name = 'version'", [SCHEMA]).fetchall())
 
 
-def _head(cur: duckdb.DuckDBPyConnection) -> int:
+def head_of(cur: duckdb.DuckDBPyConnection) -> int:
+    """The head version, on an open cursor whose ``roster`` schema exists."""
     row = cur.execute(f"SELECT coalesce(max(version), 0) FROM {SCHEMA}.version").fetchone()
     return int(row[0]) if row else 0
 
@@ -139,7 +140,7 @@ def _write(cur: duckdb.DuckDBPyConnection, relations: dict[str, str], *, label: 
            expected_head: int | None, audit: dict[str, Any]) -> int:
     """The body of a commit on an open transaction; returns the new version."""
     ensure(cur)
-    head = _head(cur)
+    head = head_of(cur)
     if expected_head is not None and head != expected_head:
         raise ConflictError(f"the roster moved on: it is at version {head}, this commit was "
                             f"prepared against version {expected_head}; review the plan again")
@@ -154,7 +155,7 @@ def _write(cur: duckdb.DuckDBPyConnection, relations: dict[str, str], *, label: 
     return version
 
 
-def _transaction_write(ws: Workspace, relations_for: Any, **kwargs: Any) -> Version:
+def write_version(ws: Workspace, relations_for: Any, **kwargs: Any) -> Version:
     cur = ws.cursor()
     try:
         cur.execute("BEGIN TRANSACTION")
@@ -192,7 +193,7 @@ def commit_roster(ws: Workspace, *, schema: str = "cand", author: str | None = N
     audit = {"author": author_name(author), "kind": "commit", "note": note,
              "config_version": config_version, "plan_hash": plan_hash,
              "override_reason": override_reason}
-    return _transaction_write(ws, lambda cur: {e: f'{schema}."{e}"' for e in ENTITIES},
+    return write_version(ws, lambda cur: {e: f'{schema}."{e}"' for e in ENTITIES},
                               label=f"{schema} (candidate roster)", expected_head=expected_head,
                               audit=audit)
 
@@ -222,7 +223,7 @@ def rollback_roster(ws: Workspace, to_version: int, *, author: str | None = None
 
     audit = {"author": author_name(author), "kind": "rollback", "restored_from": to_version,
              "note": note or f"rollback to version {to_version}"}
-    return _transaction_write(ws, relations, label=f"version {to_version}",
+    return write_version(ws, relations, label=f"version {to_version}",
                               expected_head=head if expected_head is None else expected_head,
                               audit=audit)
 
@@ -231,7 +232,7 @@ def head_version(ws: Workspace) -> int:
     """The latest committed version (0 when nothing was ever committed)."""
     cur = ws.cursor()
     try:
-        return _head(cur) if exists(cur) else 0
+        return head_of(cur) if exists(cur) else 0
     finally:
         cur.close()
 
@@ -269,7 +270,7 @@ def roster_rows(ws: Workspace, entity: str, version: int | None = None) -> Any:
     try:
         if not exists(cur):
             return cur.execute(f'SELECT * FROM stg."{entity}" LIMIT 0').df()
-        v = _head(cur) if version is None else version
+        v = head_of(cur) if version is None else version
         return cur.execute(_as_of_sql(entity) + " ORDER BY sourced_id", {"v": v}).df()
     finally:
         cur.close()
@@ -285,7 +286,7 @@ def diff_versions(ws: Workspace, old: int, new: int, *, entity: str | None = Non
                   limit: int = 10_000) -> Any:
     """What changed from version ``old`` to ``new`` (either order), per record, with the fields
     that differ (``diff``: field, before, after) for updates, as a DataFrame."""
-    from workbench.sync.plan import _diff_sql
+    from workbench.sync.plan import diff_sql
 
     head = head_version(ws)
     for v in (old, new):
@@ -300,7 +301,7 @@ def diff_versions(ws: Workspace, old: int, new: int, *, entity: str | None = Non
         parts.append(f"""SELECT '{e}' AS entity, coalesce(n.sourced_id, o.sourced_id) AS sourced_id,
             CASE WHEN o.sourced_id IS NULL THEN 'insert' WHEN n.sourced_id IS NULL THEN 'delete'
                  ELSE 'update' END AS op,
-            CASE WHEN o.sourced_id IS NOT NULL AND n.sourced_id IS NOT NULL THEN {_diff_sql(e)} END AS diff
+            CASE WHEN o.sourced_id IS NOT NULL AND n.sourced_id IS NOT NULL THEN {diff_sql(e)} END AS diff
             FROM ({_as_of_sql(e).replace('$v', '$old')}) o
             FULL OUTER JOIN ({_as_of_sql(e).replace('$v', '$new')}) n USING (sourced_id)
             WHERE o.sourced_id IS NULL OR n.sourced_id IS NULL OR {keep}""")
