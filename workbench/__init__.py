@@ -8,7 +8,7 @@ Public API (the same that the app, the CLI and notebooks use)::
     wb.workspace_status(ws)
 """
 
-from . import linkage, rules, sync  # wb.rules, wb.linkage, wb.sync
+from . import explore, linkage, rules, sync  # wb.explore, wb.rules, wb.linkage, wb.sync
 from .errors import InputError, Problem, WorkbenchError, WorkspaceError
 from .load import LoadResult, detect_kind, load_path
 from .status import load_findings, workspace_status
@@ -22,6 +22,7 @@ __all__ = [
     "Workspace",
     "WorkspaceError",
     "detect_kind",
+    "explore",
     "init_workspace",
     "linkage",
     "load_findings",
