@@ -8,7 +8,7 @@ DEMO_WORKSPACE ?= demo/workspace
 DEMO_STUDENTS ?= 2000
 PORT ?= 8501
 
-.PHONY: setup chromium demo test lint bench bench-linkage bench-plan clean
+.PHONY: setup chromium demo notebooks test lint bench bench-linkage bench-plan clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,6 +30,17 @@ demo: setup
 	$(BIN)/workbench demo $(DEMO_WORKSPACE) --students $(DEMO_STUDENTS)
 	WORKBENCH_WORKSPACE=$(DEMO_WORKSPACE) $(BIN)/streamlit run app.py --server.port $(PORT) \
 		--server.address 127.0.0.1 --server.headless true --browser.gatherUsageStats false
+
+# JupyterLab on the analyst notebooks (jupytext .py files open as notebooks), on the workspace
+# in WORKBENCH_WORKSPACE (default: the demo workspace, built if missing). JupyterLab is installed
+# for this target only.
+WORKBENCH_WORKSPACE ?= $(DEMO_WORKSPACE)
+notebooks: setup
+	$(BIN)/python -m pip install -q -r notebooks/requirements.txt
+	if [ "$(WORKBENCH_WORKSPACE)" = "$(DEMO_WORKSPACE)" ]; then \
+		$(BIN)/workbench demo $(DEMO_WORKSPACE) --students $(DEMO_STUDENTS); fi
+	WORKBENCH_WORKSPACE=$(abspath $(WORKBENCH_WORKSPACE)) $(BIN)/jupyter lab \
+		--ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks
 
 lint: setup
 	$(BIN)/ruff check .
