@@ -12,7 +12,8 @@ from workbench.sandbox.mock_powerschool.plugins import (
     parse_plugin_xml,
     plugin_xml,
 )
-from workbench.sources.powerschool_tables import SPECS
+from workbench.sources.powerschool.plugin import QuerySpec, standard_fields
+from workbench.sources.powerschool.plugin import named_queries_xml as _queries_xml
 
 NAME = "Roster Workbench"
 V1_ACCESS = "FULL"  # reads, and the write-backs of two-way sync (POST /ws/v1/student)
@@ -64,24 +65,16 @@ CORE_QUERIES = [
 
 
 def named_queries_xml(queries: list[tuple]) -> str:  # type: ignore[type-arg]
-    out = ['<?xml version="1.0" encoding="UTF-8"?>', "<queries>"]
-    for name, core, args, columns, sql in queries:
-        out.append(f'  <query name="{name}" coreTable="{core}" flattened="true">')
-        if args:
-            out.append("    <args>")
-            out += [f'      <arg name="{a}" type="{t}" required="{str(r).lower()}"/>' for a, t, r in args]
-            out.append("    </args>")
-        out.append("    <columns>")
-        out += [f'      <column column="{c}">{alias}</column>' for c, alias in columns]
-        out += ["    </columns>", f"    <sql><![CDATA[{sql}]]></sql>", "  </query>"]
-    out += ["</queries>", ""]
-    return "\n".join(out)
+    """The queries_root file of ``(name, coreTable, args, columns, sql)`` tuples, written by the
+    product's plugin writer (``workbench.sources.powerschool.plugin``)."""
+    return _queries_xml([QuerySpec(name, core, tuple(columns), sql, tuple(args))
+                         for name, core, args, columns, sql in queries])
 
 
 def rostering_fields(district_columns: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
     """Every field the loader reads, and every column of the district served (so ``projection=*``
     pulls whole tables)."""
-    fields: dict[str, list[str]] = {spec.name: list(spec.known) for spec in SPECS.values()}
+    fields = standard_fields()
     for table, cols in (district_columns or {}).items():
         known = {k.lower(): k for k in fields}
         target = fields.setdefault(known.get(table.lower(), table), [])
