@@ -50,6 +50,8 @@ STUDENT_FIELDS = {
 }
 
 DEFAULT_PAGE_SIZE = 100
+# metadata ``access`` values of a column the plugin may not read
+NO_ACCESS = ("NoAccess", "BlackListNoAccess")
 Row = dict[str, str]
 
 
@@ -399,15 +401,38 @@ class PowerSchoolClient:
         node = body.get("resource", body) if isinstance(body, Mapping) else {}
         return int(node.get("count", 0))
 
-    def table_columns(self, table: str) -> list[str] | None:
-        """The table's column names (lower-case) from its metadata; None if the server has none."""
+    def table_access(self, table: str) -> dict[str, str] | None:
+        """The table's columns (lower-case) and the plugin's access to each (``""`` when the
+        server does not say) from its metadata; None if the server has none."""
         try:
-            body = self.get(self._table_path(table) + "/metadata")
+            body = self.get(self._table_path(table) + "/metadata", expansions="access")
         except (NotFoundError, RequestError):
             return None
         cols = _as_list(body.get("columns") if isinstance(body, Mapping) else None)
-        names = [str(c.get("name", "") if isinstance(c, Mapping) else c).lower() for c in cols]
-        return [n for n in names if n] or None
+        access = {}
+        for c in cols:
+            name = str(c.get("name", "") if isinstance(c, Mapping) else c).lower()
+            if name:
+                access[name] = str(c.get("access") or "") if isinstance(c, Mapping) else ""
+        return access or None
+
+    def table_columns(self, table: str, *, readable: bool = False) -> list[str] | None:
+        """The table's column names (lower-case) from its metadata; None if the server has none.
+        ``readable``: only those the plugin may read (access not ``NoAccess`` or
+        ``BlackListNoAccess``; a column without an access value counts as readable)."""
+        access = self.table_access(table)
+        if access is None:
+            return None
+        return [c for c, a in access.items() if not (readable and a in NO_ACCESS)]
+
+    def table_names(self) -> list[str] | None:
+        """The names of the server's tables (``GET /ws/schema/table``); None if it will not say."""
+        try:
+            body = self.get("/ws/schema/table")
+        except (NotFoundError, RequestError, AccessError):
+            return None
+        records = _as_list(body.get("record") if isinstance(body, Mapping) else None)
+        return [str(r.get("name", "")) for r in records if isinstance(r, Mapping) and r.get("name")]
 
     def table_records(self, table: str, projection: list[str] | str = "*", *,
                       q: str | None = None,

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from workbench.sources.powerschool.client import PowerSchoolClient, public_url
 from workbench.sources.powerschool.credentials import resolve_credentials
 from workbench.sources.powerschool.errors import NotFoundError, PowerSchoolError
-from workbench.sources.powerschool_tables import SPECS
+from workbench.sources.powerschool_tables import EXTENSION_PREFIXES, SPECS, STUDENT_EXTENSION_KEY
 
 if TYPE_CHECKING:
     from workbench.load import LoadResult
@@ -65,6 +65,22 @@ def pull_plan(extension_tables: Sequence[str] = EXTENSION_TABLES) -> list[TableP
     plan += [TablePull(t.upper(), None, optional=True) for t in extension_tables]
     order = {name.lower(): i for i, name in enumerate(_FIRST)}
     return sorted(plan, key=lambda p: order.get(p.table.lower(), len(order)))
+
+
+def extension_tables_granted(client: PowerSchoolClient,
+                             known: Sequence[str] = EXTENSION_TABLES) -> list[str]:
+    """The student extension tables (``U_*``, ``S_*`` with a StudentsDCID column) beyond
+    ``known`` of which the plugin may read a field: one table list, then one metadata request
+    per candidate. Empty when the server does not list its tables."""
+    skip = {t.lower() for t in known} | set(SPECS)
+    found = []
+    for name in client.table_names() or []:
+        if name.lower() in skip or not name.lower().startswith(EXTENSION_PREFIXES):
+            continue
+        readable = client.table_columns(name, readable=True) or []
+        if STUDENT_EXTENSION_KEY in readable and len(readable) > 1:
+            found.append(name.upper())
+    return found
 
 
 def default_pull_dir(root: Path, url: str) -> Path:
@@ -127,11 +143,12 @@ def remove_pull(folder: Path, plan: list[TablePull], *, keep_folder: bool = Fals
 
 
 def resolve_fields(client: PowerSchoolClient, tp: TablePull) -> list[str] | None:
-    """The fields to project: the wanted ones the server's table has (all when ``fields`` is
-    None); None when the server cannot list its columns and all are wanted."""
-    columns = client.table_columns(tp.table)
+    """The fields to project: the wanted ones the server's table has (when ``fields`` is None,
+    all those the plugin may read); None when the server cannot list its columns and all are
+    wanted."""
     if tp.fields is None:
-        return columns
+        return client.table_columns(tp.table, readable=True)
+    columns = client.table_columns(tp.table)
     if columns is None:
         return list(tp.fields)
     return [f for f in tp.fields if f in columns]
@@ -142,6 +159,8 @@ def pull_table(client: PowerSchoolClient, tp: TablePull, folder: Path,
     """Write one table to ``<Table>.csv`` in ``folder`` (atomically); its manifest entry."""
     try:
         fields = resolve_fields(client, tp)
+        if tp.optional and fields is not None and not [f for f in fields if f != STUDENT_EXTENSION_KEY]:
+            return {"rows": 0, "absent": True}  # nothing of it granted to this plugin
         pages = client.table_records(tp.table, fields or "*", page_size=page_size)
         first = next(pages, [])
     except NotFoundError:
@@ -241,6 +260,7 @@ def load_powerschool(
     workers: int = 4,
     page_size: int | None = None,
     extension_tables: Sequence[str] = EXTENSION_TABLES,
+    discover: bool = True,
     client: PowerSchoolClient | None = None,
 ) -> LoadResult:
     """Pull the district at ``url`` and load it into ``ws`` as ``source``; the ``LoadResult``.
@@ -248,17 +268,22 @@ def load_powerschool(
     Credentials come from the arguments, else ``PS_CLIENT_ID`` / ``PS_CLIENT_SECRET``; they are
     never written anywhere. ``resume_dir`` is the pull folder (default
     ``<workspace>/pulls/<host>_<port>``). ``client`` overrides the client (tests, retry settings).
+    Tables whose every column is wanted (StudentCoreFields, the extension tables) are pulled with
+    the columns the plugin may read; ``discover`` also pulls every other student extension table
+    the plugin grants a field of, so a custom plugin's fields land in the students' extensions.
     """
     from workbench.load import load_path
 
     say = progress or (lambda _m: None)
     location = public_url(url)
     folder = Path(resume_dir) if resume_dir else default_pull_dir(ws.root, location)
-    plan = pull_plan(extension_tables)
     own = client is None
     if client is None:
         client = PowerSchoolClient(location, resolve_credentials(client_id, client_secret))
+    plan = pull_plan(extension_tables)
     try:
+        if discover:
+            plan = pull_plan([*extension_tables, *extension_tables_granted(client, extension_tables)])
         say(f"Pulling {location} into {folder}")
         pull_tables(client, folder, plan=plan, workers=workers,
                     page_size=page_size, progress=say)
