@@ -75,6 +75,16 @@ def test_the_kernel_runs_this_environment_and_imports_workbench(kernel_env: Path
     assert Path(module).parent == Path(importlib.import_module("workbench").__file__).parent
 
 
+def test_a_failing_cell_reports_its_source_and_traceback(kernel_env: Path,
+                                                         tmp_path: Path) -> None:
+    cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("x / (x - 1)")]
+    with pytest.raises(pytest.fail.Exception) as failed:
+        execute(nbformat.v4.new_notebook(cells=cells), tmp_path / "cwd", "broken.py")
+    message = str(failed.value)
+    assert "notebook broken.py failed" in message and "x / (x - 1)" in message
+    assert "ZeroDivisionError" in message and "\x1b[" not in message
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", notebook_files(), ids=lambda p: p.name)
 def test_notebook_runs_on_the_sandbox_district(path: Path, kernel_env: Path,
@@ -95,7 +105,8 @@ def test_notebooks_are_text_only() -> None:
         assert path.read_text(encoding="utf-8").startswith("# ---\n# jupyter:\n"), path.name
         nb = jupytext.read(path)
         assert nb.metadata["jupytext"]["text_representation"]["format_name"] == "percent"
-        assert nb.metadata["kernelspec"]["name"] == "python3"
+        assert nb.metadata.get("kernelspec", {}).get("name") == "python3", \
+            f"{path.name}: the jupytext header needs kernelspec name python3"
         code = [c for c in nb.cells if c.cell_type == "code"]
         assert code and all(not c.get("outputs") and c.get("execution_count") is None
                             for c in code), path.name
