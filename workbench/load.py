@@ -165,8 +165,10 @@ def _record(
     for f in pkg.files:
         table = raw.files.get(f.name)
         cur.execute(
-            "INSERT INTO meta.load_file VALUES (?, ?, ?, ?, ?, ?)",
-            [load_id, f.name, table, f.sha256, f.size, raw.tables.get(table) if table else None],
+            "INSERT INTO meta.load_file (load_id, file, table_name, sha256, bytes, rows, columns) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [load_id, f.name, table, f.sha256, f.size, raw.tables.get(table) if table else None,
+             raw.columns.get(table) if table else None],
         )
     return rules
 

@@ -39,6 +39,8 @@ _META_DDL = (
     """CREATE TABLE IF NOT EXISTS meta.load_file (
         load_id BIGINT NOT NULL, file VARCHAR NOT NULL, table_name VARCHAR, sha256 VARCHAR NOT NULL,
         bytes BIGINT NOT NULL, rows BIGINT)""",
+    # the file's own columns (field discovery tells them from the ones the loader added empty)
+    "ALTER TABLE meta.load_file ADD COLUMN IF NOT EXISTS columns VARCHAR[]",
     """CREATE TABLE IF NOT EXISTS meta.config_version (
         version INTEGER PRIMARY KEY, author VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
         yaml VARCHAR NOT NULL, diff VARCHAR NOT NULL, note VARCHAR)""",

@@ -25,6 +25,7 @@ class RawLoad:
 
     tables: dict[str, int] = field(default_factory=dict)  # table -> rows
     files: dict[str, str] = field(default_factory=dict)  # file name -> table
+    columns: dict[str, list[str]] = field(default_factory=dict)  # table -> the file's columns
     findings: list[Finding] = field(default_factory=list)
 
 

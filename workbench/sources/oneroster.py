@@ -828,6 +828,7 @@ def _read_all(cur: duckdb.DuckDBPyConnection, entries: list[Entry], raw: RawLoad
             continue
         raw.tables[e.table] = e.rows
         raw.files[e.file.name] = e.table
+        raw.columns[e.table] = list(e.header.names)
         kept.append(e)
     return kept
 

@@ -246,6 +246,7 @@ def read_raw(
         target = raw_table(source, table)
         raw.tables[table] = read_text_table(cur, f, target, names, header)
         raw.files[f.name] = table
+        raw.columns[table] = names
         _add_missing_columns(cur, target, spec, names)
         problems += _check_values(cur, target, spec, f.name)
     if problems:

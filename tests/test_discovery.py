@@ -1,0 +1,189 @@
+"""Field discovery on a loaded extract and on the mock server: tables, fields, extension groups,
+profiles checked against pandas reading the same files."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import workbench as wb
+from workbench import discovery
+from workbench.sandbox import generate_district
+from workbench.sandbox.mock_powerschool import serve_mock
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("disc") / "district"
+    generate_district(folder, students=300, seed=5)
+    # one extension row that hangs off no student: a wrong key shows as an orphan
+    ext = folder / "U_DEF_EXT_STUDENTS.csv"
+    with ext.open("a", encoding="utf-8", newline="") as fh:
+        header = ext.read_text(encoding="utf-8").splitlines()[0].split(",")
+        csv.writer(fh, lineterminator="\n").writerow(["999999999"] + ["x"] * (len(header) - 1))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def ws(district: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    workspace = wb.init_workspace(tmp_path_factory.mktemp("disc-ws") / "ws")
+    wb.load_path(workspace, district, source="sis")
+    yield workspace
+    workspace.close()
+
+
+def _frame(path: Path) -> pd.DataFrame:
+    """The file as pandas reads it: text, blanks as missing, headers without their table."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.columns = [c.split(".")[-1].lower() for c in frame.columns]
+    return frame.apply(lambda s: s.str.strip()).replace("", None)
+
+
+def test_tables_have_their_kind_and_core_table(ws) -> None:  # type: ignore[no-untyped-def]
+    tables = discovery.list_tables(ws).set_index("table")
+    assert tables.loc["Students", "kind"] == "core"
+    assert tables.loc["StudentCoreFields", ["kind", "core_table", "key_column"]].tolist() == [
+        "core_fields", "Students", "studentsdcid"]
+    assert tables.loc["U_DEF_EXT_STUDENTS", ["kind", "core_table"]].tolist() == [
+        "default_extension", "Students"]
+    assert tables.loc["Students", "rows"] == 300 or tables.loc["Students", "rows"] > 250
+
+
+def test_profiles_agree_with_pandas_on_the_same_file(ws, district: Path) -> None:  # type: ignore[no-untyped-def]
+    fields = discovery.list_fields(ws)
+    for table, file in (("U_DEF_EXT_STUDENTS", "U_DEF_EXT_STUDENTS.csv"),
+                        ("StudentCoreFields", "StudentCoreFields.csv"), ("Students", "Students.csv")):
+        frame = _frame(district / file)
+        got = fields[fields["table"] == table].set_index("field")
+        assert sorted(got.index) == sorted(frame.columns), table  # exactly the file's columns
+        for col in frame.columns:
+            row = got.loc[col]
+            assert row["rows"] == len(frame)
+            assert row["filled"] == frame[col].notna().sum(), (table, col)
+            assert row["distinct"] == frame[col].nunique(), (table, col)
+            unique = frame[col].notna().all() and frame[col].is_unique
+            assert (row["key"] == "unique") == bool(unique), (table, col)
+
+
+def test_type_guesses_patterns_and_keys(ws) -> None:  # type: ignore[no-untyped-def]
+    f = discovery.list_fields(ws).set_index("qualified")
+    assert f.loc["STUDENTCOREFIELDS.IMMUNIZATON_DPT", "type"] == "date (MM/DD/YYYY)"
+    assert f.loc["STUDENTS.DOB", "type"] == "date (YYYY-MM-DD)"
+    assert f.loc["STUDENTS.HOME_PHONE", "type"] == "phone"
+    assert f.loc["U_DEF_EXT_STUDENTS.PARENT_PORTAL_OPT_IN", "type"] == "boolean"
+    assert f.loc["STUDENTS.STUDENT_NUMBER", "type"] == "integer"
+    assert f.loc["STUDENTS.FIRST_NAME", "type"] == "text"
+    assert f.loc["STUDENTS.DCID", "key"] == "unique"
+    assert f.loc["U_DEF_EXT_STUDENTS.LAPTOP_TAG", "key"] == "unique when present"
+    assert f.loc["U_DEF_EXT_STUDENTS.LAPTOP_TAG", "patterns"].startswith("A-999999 (")
+    assert f.loc["STUDENTCOREFIELDS.IMMUNIZATON_DPT", "patterns"] == "99/99/9999 (100%)"
+    samples = f.loc["STUDENTCOREFIELDS.PRIMARYLANGUAGE", "samples"]
+    assert samples[0] == "English" and len(samples) == 5  # the commonest first
+
+
+def test_field_list_names_and_how_the_workbench_uses_each_field(ws) -> None:  # type: ignore[no-untyped-def]
+    f = discovery.list_fields(ws).set_index("qualified")
+    # View Field List: a standard field has no dot, another table's field is Table.field
+    assert f.loc["STUDENTS.FIRST_NAME", ["name", "standard"]].tolist() == ["first_name", True]
+    assert f.loc["STUDENTCOREFIELDS.ALLERGIES", ["name", "standard"]].tolist() == [
+        "StudentCoreFields.allergies", False]
+    assert f.loc["STUDENTS.FIRST_NAME", "used_as"] == "standard"
+    assert f.loc["U_DEF_EXT_STUDENTS.BUS_ROUTE_AM", "used_as"] == "extension"
+    # a column the loader adds empty because the extract lacks it is not a field of the extract
+    assert "STUDENTS.MOTHER" not in f.index
+
+
+def test_a_mapped_field_says_what_it_fills(district: Path, tmp_path: Path) -> None:
+    with wb.init_workspace(tmp_path / "ws") as w:
+        wb.load_path(w, district, source="sis")
+        config = wb.rules.load_config(w)
+        config["attributes"] = {"student": {"username": {"field": "U_DEF_EXT_STUDENTS.laptop_tag"}}}
+        wb.rules.save_config(w, config)
+        f = discovery.list_fields(w, table="U_DEF_EXT_STUDENTS").set_index("field")
+        assert f.loc["laptop_tag", "used_as"] == "mapped: student.username"
+
+
+def test_find_verify_and_extension_groups(ws) -> None:  # type: ignore[no-untyped-def]
+    assert discovery.find_fields(ws, "IMMUN")["name"].tolist() == [
+        "StudentCoreFields.immunizaton_dpt", "StudentCoreFields.immunizaton_mmr"]
+    v = discovery.verify_fields(ws, ["u_def_ext_students.LAPTOP_TAG", "U_STUDENTS_EXTENSION.laptop_tag",
+                                     "StudentCoreFields.immunization_dpt", "first_name"]).set_index("name")
+    assert v["found"].tolist() == [True, False, False, True]
+    assert v.loc["first_name", "table"] == "Students"  # a bare name is a Students field
+    assert "U_DEF_EXT_STUDENTS.LAPTOP_TAG" in v.loc["U_STUDENTS_EXTENSION.laptop_tag", "suggestion"]
+    assert "IMMUNIZATON_DPT" in v.loc["StudentCoreFields.immunization_dpt", "suggestion"]
+    groups = discovery.extension_groups(ws).set_index("group")
+    assert groups.loc["U_DEF_EXT_STUDENTS", "orphans"] == 1
+    assert groups.loc["StudentCoreFields", "orphans"] == 0
+    assert groups.loc["U_DEF_EXT_STUDENTS", "field_names"] == [
+        "laptop_tag", "bus_route_am", "parent_portal_opt_in"]
+
+
+def test_profile_field_counts_every_value(ws, district: Path) -> None:  # type: ignore[no-untyped-def]
+    p = discovery.profile_field(ws, "StudentCoreFields", "primarylanguage", top=3)
+    counts = _frame(district / "StudentCoreFields.csv")["primarylanguage"].value_counts()
+    assert p.values["value"].tolist() == counts.index[:3].tolist()
+    assert p.values["rows"].tolist() == counts.iloc[:3].tolist()
+    with pytest.raises(discovery.DiscoveryError, match="fields of StudentCoreFields"):
+        discovery.profile_field(ws, "StudentCoreFields", "immunization_dpt")
+
+
+def test_unknown_source_or_table_is_named(ws) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(discovery.DiscoveryError, match="loaded: sis"):
+        discovery.list_fields(ws, "nope")
+    with pytest.raises(discovery.DiscoveryError, match="U_DEF_EXT_STUDENTS"):
+        discovery.list_fields(ws, table="U_STUDENTS_EXTENSION")
+
+
+def test_fields_exported_inside_another_tables_file(tmp_path: Path) -> None:
+    from tests.conftest import write_extract
+
+    folder = write_extract(tmp_path / "x", students=3)
+    students = folder / "Students.csv"
+    lines = students.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",StudentCoreFields.Allergies"] + [f"{ln},{v}" for ln, v in
+                                                             zip(lines[1:], ["Eggs", "", "Eggs"], strict=True)]
+    students.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with wb.init_workspace(tmp_path / "ws") as w:
+        wb.load_path(w, folder, source="sis")
+        f = discovery.list_fields(w).set_index("qualified")
+        row = f.loc["STUDENTCOREFIELDS.ALLERGIES"]
+        assert row["name"] == "StudentCoreFields.allergies" and not row["standard"]
+        assert row["core_table"] == "Students"
+        assert (row["filled"], row["distinct"]) == (2, 1)
+
+
+def test_discovery_over_the_api_reports_access_and_profiles_a_sample(tmp_path: Path) -> None:
+    plugin = tmp_path / "plugin"
+    plugin.mkdir()
+    (plugin / "plugin.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<plugin xmlns="http://plugin.powerschool.pearson.com" name="Laptops only" version="1.0" '
+        'description="reads laptop tags">\n  <oauth/>\n  <access_request>\n'
+        '    <field table="U_DEF_EXT_STUDENTS" field="STUDENTSDCID" access="ViewOnly"/>\n'
+        '    <field table="U_DEF_EXT_STUDENTS" field="LAPTOP_TAG" access="ViewOnly"/>\n'
+        '  </access_request>\n  <publisher name="Test"><contact email="t@example.org"/></publisher>\n'
+        "</plugin>\n", encoding="utf-8")
+    district = tmp_path / "district"
+    generate_district(district, students=200, seed=3)
+    with serve_mock(district, plugins=[plugin]) as ps:
+        cid, secret = ps.credentials("Laptops only")
+        f = discovery.discover_api(ps.url, client_id=cid, client_secret=secret,
+                                   tables=["U_DEF_EXT_STUDENTS"], sample=100).set_index("field")
+        full = discovery.discover_api(ps.url, client_id=ps.client_id, client_secret=ps.client_secret,
+                                      sample=100)
+    assert f.loc["laptop_tag", "access"] == "ViewOnly"
+    assert f.loc["bus_route_am", ["access", "type", "filled"]].tolist() == ["NoAccess", "no access", 0]
+    first = _frame(district / "U_DEF_EXT_STUDENTS.csv").head(100)
+    assert f.loc["laptop_tag", "filled"] == first["laptop_tag"].notna().sum()
+    assert f.loc["laptop_tag", "rows"] == len(_frame(district / "U_DEF_EXT_STUDENTS.csv"))
+    assert f.loc["laptop_tag", "qualified"] == "U_DEF_EXT_STUDENTS.LAPTOP_TAG"
+    # the rostering plugin reads every rostering table; extension tables are listed too
+    tables = set(full["table"])
+    assert {"Students", "CC", "StudentCoreFields", "U_DEF_EXT_STUDENTS"} <= tables
+    assert (full["access"] != "NoAccess").all()
+    students = full[full["table"] == "Students"].set_index("field")
+    assert students.loc["dob", "type"] == "date (YYYY-MM-DD)"
