@@ -6,9 +6,10 @@ Public API (the same that the app, the CLI and notebooks use)::
     ws = wb.init_workspace("district")          # or wb.open_workspace(...)
     wb.load_path(ws, "extract.zip", source="sis", id_prefix="")
     wb.workspace_status(ws)
+    wb.discovery.list_fields(ws)                # every field with its profile (notebooks)
 """
 
-from . import explore, linkage, rules, sync  # wb.explore, wb.rules, wb.linkage, wb.sync
+from . import discovery, explore, linkage, rules, sync  # wb.discovery, wb.explore, ...
 from .errors import InputError, Problem, WorkbenchError, WorkspaceError
 from .load import LoadResult, detect_kind, load_path
 from .status import load_findings, workspace_status
@@ -22,6 +23,7 @@ __all__ = [
     "Workspace",
     "WorkspaceError",
     "detect_kind",
+    "discovery",
     "explore",
     "init_workspace",
     "linkage",
