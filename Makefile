@@ -40,7 +40,7 @@ notebooks: setup
 	if [ "$(WORKBENCH_WORKSPACE)" = "$(DEMO_WORKSPACE)" ]; then \
 		$(BIN)/workbench demo $(DEMO_WORKSPACE) --students $(DEMO_STUDENTS); fi
 	WORKBENCH_WORKSPACE=$(abspath $(WORKBENCH_WORKSPACE)) $(BIN)/jupyter lab \
-		--ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks
+		--ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks --allow-root
 
 lint: setup
 	$(BIN)/ruff check .
