@@ -16,6 +16,7 @@ navigation = st.navigation({
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/load.py", title="Load", icon=":material/upload_file:"),
         st.Page("pages/connect.py", title="Connect", icon=":material/cloud_sync:"),
+        st.Page("pages/fields.py", title="Fields", icon=":material/view_list:"),
     ],
     "Review": [
         st.Page("pages/duplicates.py", title="Duplicates", icon=":material/join:"),
