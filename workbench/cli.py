@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.cli_corrections import add_parsers as add_correction_parsers
+from workbench.cli_fields import add_parsers as add_field_parsers
 from workbench.cli_sync import add_parsers as add_sync_parsers
 from workbench.errors import WorkbenchError
 from workbench.load import load_path
@@ -464,6 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sync_parsers(sub)
     add_correction_parsers(sub)
+    add_field_parsers(sub)
 
     ex = sub.add_parser("export", help="the committed roster as a OneRoster 1.1 CSV package (bulk, "
                         "or delta since a version), checked before it is written")

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import duckdb
+
 from workbench.sandbox.mock_powerschool import contacts, powerquery, schema_api, v1_api
 from workbench.sandbox.mock_powerschool.context import ApiError, Context, Options
 from workbench.sandbox.mock_powerschool.faults import Faults
@@ -273,11 +275,38 @@ class _RequestHandler(BaseHTTPRequestHandler):
 def build_server(extract_dir: str | Path, *, plugins: Iterable[Plugin | str | Path] = (), faults: Faults | None = None,
                  options: Options | None = None, port: int = 0) -> MockServer:
     """A server (not yet started) for an extract folder: the rostering plugin first, then ``plugins``."""
+    extra = [p if isinstance(p, Plugin) else load_plugin(p) for p in plugins]  # refused before any work
     store = DistrictStore(extract_dir)
-    columns = {t.name: list(t.columns) for t in store.tables.values()}
-    installed = [rostering_plugin(columns)]
-    installed += [p if isinstance(p, Plugin) else load_plugin(p) for p in plugins]
-    return MockServer(store, installed, faults=faults, options=options, port=port)
+    try:
+        columns = {t.name: list(t.columns) for t in store.tables.values()}
+        installed = [rostering_plugin(columns), *extra]
+        for plugin in installed:
+            check_query_columns(store, plugin)
+        return MockServer(store, installed, faults=faults, options=options, port=port)
+    except BaseException:
+        store.close()
+        raise
+
+
+def check_query_columns(store: DistrictStore, plugin: Plugin) -> None:
+    """PowerSchool's rule that a query declares one ``<column>`` per SQL output column: checked
+    for each query whose SQL runs on this district (one that reads a table the district lacks is
+    left to fail when called)."""
+    cur = store.cursor()
+    try:
+        for q in plugin.queries.values():
+            values = {a.name.lower(): ([None] if a.type == "array" else None) for a in q.args}
+            try:
+                sql, params = powerquery.bind_sql(q.sql, values)
+                cur.execute(f"SELECT * FROM ({sql}) LIMIT 0", params)
+            except (duckdb.Error, ApiError):
+                continue
+            width = len(cur.description or [])
+            if width != len(q.columns):
+                raise ValueError(f"plugin {plugin.name!r}: query {q.name} declares {len(q.columns)} "
+                                 f"<column>(s) but its SQL returns {width} column(s)")
+    finally:
+        cur.close()
 
 
 @contextmanager

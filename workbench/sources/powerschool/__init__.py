@@ -2,6 +2,10 @@
 
     from workbench.sources.powerschool import load_powerschool, test_connection
     load_powerschool(ws, "https://district.powerschool.com", client_id=..., client_secret=...)
+
+    # a custom plugin for the fields an analyst picks (see docs/powerschool_api.md)
+    from workbench.sources.powerschool import build_plugin, parse_pick, write_plugin_zip
+    write_plugin_zip(build_plugin([parse_pick("U_DEF_EXT_STUDENTS.laptop_tag")]), "custom.zip")
 """
 
 from workbench.sources.powerschool.client import PowerSchoolClient
@@ -17,6 +21,15 @@ from workbench.sources.powerschool.errors import (
     ServerError,
     UnreachableError,
 )
+from workbench.sources.powerschool.plugin import (
+    FieldPick,
+    GeneratedPlugin,
+    add_fields_to_mapping,
+    build_plugin,
+    check_picks_on_server,
+    parse_pick,
+    write_plugin_zip,
+)
 from workbench.sources.powerschool.pull import load_powerschool, pull_plan, pull_tables
 
 __all__ = [
@@ -25,15 +38,22 @@ __all__ = [
     "AuthError",
     "Check",
     "Credentials",
+    "FieldPick",
+    "GeneratedPlugin",
     "NotFoundError",
     "PowerSchoolClient",
     "PowerSchoolError",
     "RequestError",
     "ServerError",
     "UnreachableError",
+    "add_fields_to_mapping",
+    "build_plugin",
+    "check_picks_on_server",
     "load_powerschool",
+    "parse_pick",
     "pull_plan",
     "pull_tables",
     "resolve_credentials",
     "test_connection",
+    "write_plugin_zip",
 ]

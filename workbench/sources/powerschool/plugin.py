@@ -330,3 +330,26 @@ def add_fields_to_mapping(ws: Workspace, picks: Sequence[FieldPick], *, author: 
         fields = ", ".join(f"{e}.{a} <- {s['field']}" for e, attrs in added.items() for a, s in attrs.items())
         save_config(ws, config, author=author, note=note or f"custom plugin fields: {fields}")
     return added
+
+
+# -- checking picks against a server ------------------------------------------------------------
+
+
+def check_picks_on_server(client: Any, picks: Sequence[FieldPick]) -> None:
+    """InputError naming each pick the server's table does not have (``client`` is a
+    ``PowerSchoolClient``; one metadata request per table)."""
+    columns: dict[str, list[str] | None] = {}
+    problems = []
+    for p in picks:
+        key = p.table.lower()
+        if key not in columns:
+            columns[key] = client.table_columns(p.table)
+        have = columns[key]
+        if have is None:
+            problems.append(Problem(f"the server has no table {p.table}", field=f"{p.table}.{p.field}",
+                                    hint="check the table name in PowerSchool's Data Dictionary"))
+        elif p.field.lower() not in have:
+            problems.append(Problem(f"{p.table} has no field {p.field}", field=f"{p.table}.{p.field}",
+                                    hint=f"its fields: {', '.join(have)}"))
+    if problems:
+        raise InputError(problems, NOT_SAVED)
