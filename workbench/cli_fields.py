@@ -44,8 +44,8 @@ def cmd_plugin(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InputError([Problem(str(exc), field="--field")], "Nothing was written.") from None
     with open_workspace(args.workspace, read_only=not args.map) as ws:
+        out = write_plugin_zip(plugin, args.out)
         added = add_fields_to_mapping(ws, picks, author=args.author) if args.map else {}
-    out = write_plugin_zip(plugin, args.out)
     summary = {"plugin": str(out), "name": plugin.name, "queries": [q.name for q in plugin.queries],
                "fields": [p.column for p in plugin.picks], "mapped": added}
     if args.json:
