@@ -4,7 +4,9 @@ exactly the picked fields; the named query serves them; the mapping fills a cano
 
 from __future__ import annotations
 
+import csv
 import json
+import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -189,6 +191,34 @@ def test_a_pull_with_the_custom_plugin_lands_exactly_the_picked_fields(
                if e.get("u_def_ext_students.bus_route_am"))
     expected = {sid: {k: v for k, v in ext.items() if k in PICKED} for sid, ext in extract_extensions.items()}
     assert rows == expected
+
+
+def test_the_pull_discovers_the_other_extension_tables_the_plugin_grants(district: Path, tmp_path: Path) -> None:
+    """A state extension the loader does not know by name (S_STU_X): the plugin grants one of its
+    two fields, and the pull finds the table and lands that field only."""
+    folder = tmp_path / "district"
+    shutil.copytree(district, folder)
+    with (district / "U_DEF_EXT_STUDENTS.csv").open(encoding="utf-8") as fh:
+        dcids = [row[0] for row in list(csv.reader(fh))[1:]]
+    with (folder / "S_STU_X.csv").open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["S_STU_X.StudentsDCID", "S_STU_X.homeless_code", "S_STU_X.migrant_code"])
+        out.writerows([d, f"H{i % 3}", f"M{i % 5}"] for i, d in enumerate(dcids))
+    plugin = build_plugin([parse_pick("S_STU_X.homeless_code")], name="State fields")
+    archive = write_plugin_zip(plugin, tmp_path / "state.zip")
+    ws = wb.init_workspace(tmp_path / "ws")
+    with serve_mock(folder, plugins=[archive]) as ps:
+        load_powerschool(ws, ps.url, client_id=ps.credentials("State fields")[0],
+                         client_secret=ps.credentials("State fields")[1], workers=2)
+        assert ps.requests["GET /ws/schema/table"] == 1
+    try:
+        keys = {k for (ext,) in ws.query("SELECT extensions FROM stg.student") if ext for k in json.loads(ext)}
+        values = dict(ws.query("""SELECT source_id, extensions->>'s_stu_x.homeless_code' FROM stg.student
+                                  WHERE source_id IS NOT NULL"""))
+    finally:
+        ws.close()
+    assert keys == {"s_stu_x.homeless_code"}
+    assert [values[f"S{d}"] for d in dcids] == [f"H{i % 3}" for i in range(len(dcids))]
 
 
 def test_the_named_query_returns_the_picks(server: MockServer, pulled: wb.Workspace,
