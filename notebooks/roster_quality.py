@@ -109,7 +109,7 @@ pd.Series(summary.dropped_by_rule, name="records dropped", dtype="int64").to_fra
 # heat map: a dark column is an attribute the source rarely fills (fine if no app needs it), a
 # dark cell in an otherwise light column is a school whose office does not enter it.
 #
-# Contacts have no school of their own, so they appear as one row, `(none)`.
+# A contact has no school of its own: it counts at its first linked student's school.
 
 
 # %%

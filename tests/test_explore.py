@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import workbench as wb
@@ -44,3 +45,21 @@ def test_findings_exist_once_a_candidate_roster_is_built(loaded_workspace: Path)
         found = explore.findings(ws, limit=2)
     assert found is not None and len(found) == 2
     assert set(found[0]) == set(explore.FINDING_COLUMNS)
+
+
+def test_contacts_count_at_their_first_students_school(tmp_path: Path):
+    from workbench.sandbox import generate_district
+
+    generate_district(tmp_path / "d", students=150, seed=2)
+    with wb.init_workspace(tmp_path / "ws") as ws:
+        wb.load_path(ws, tmp_path / "d", source="sis")
+        rows = explore.missing_values(ws, "contact")
+        per_school = {r["school_sourced_id"]: r["records"] for r in rows if r["attribute"] == "email"}
+        links = pd.DataFrame(ws.query("SELECT contact_sourced_id, student_sourced_id FROM stg.student_contact"),
+                             columns=["contact", "student"])
+        schools = dict(ws.query("SELECT sourced_id, school_sourced_id FROM stg.student"))
+        contacts = [c for (c,) in ws.query("SELECT sourced_id FROM stg.contact")]
+    first = links.assign(school=links["student"].map(schools)).groupby("contact")["school"].min()
+    expected = pd.Series([first.get(c) for c in contacts]).value_counts(dropna=False)
+    assert per_school == {(None if pd.isna(k) else k): int(n) for k, n in expected.items()}
+    assert len([s for s in per_school if s is not None]) > 1  # not one "(none)" row

@@ -38,6 +38,11 @@ def _school_of(entity: str) -> str:
         return "t.school_sourced_id"
     if "school_sourced_ids" in names:
         return "t.school_sourced_ids[1]"
+    if entity == "contact":  # a contact counts at its first linked student's school
+        return ("(SELECT min(s.school_sourced_id) FROM stg.student_contact AS l JOIN stg.student AS s "
+                "ON s.sourced_id = l.student_sourced_id WHERE l.contact_sourced_id = t.sourced_id)")
+    if entity == "student_contact":
+        return "(SELECT s.school_sourced_id FROM stg.student AS s WHERE s.sourced_id = t.student_sourced_id)"
     return "NULL"
 
 
