@@ -187,3 +187,31 @@ def test_discovery_over_the_api_reports_access_and_profiles_a_sample(tmp_path: P
     assert (full["access"] != "NoAccess").all()
     students = full[full["table"] == "Students"].set_index("field")
     assert students.loc["dob", "type"] == "date (YYYY-MM-DD)"
+
+
+def test_the_fields_command(district: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import json
+
+    from workbench.cli import main
+
+    root = str(tmp_path / "ws")
+    with wb.init_workspace(root) as w:
+        wb.load_path(w, district, source="sis")
+    assert main(["fields", root, "--find", "immun", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["qualified"] for r in rows] == ["STUDENTCOREFIELDS.IMMUNIZATON_DPT",
+                                              "STUDENTCOREFIELDS.IMMUNIZATON_MMR"]
+    assert rows[0]["type"] == "date (MM/DD/YYYY)"
+    assert main(["fields", root, "--verify", "U_DEF_EXT_STUDENTS.laptop_tag",
+                 "U_STUDENTS_EXTENSION.laptop_tag"]) == 1
+    assert "laptop_tag is in U_DEF_EXT_STUDENTS.LAPTOP_TAG" in capsys.readouterr().out
+    assert main(["fields", root, "--groups"]) == 0
+    assert "U_DEF_EXT_STUDENTS" in capsys.readouterr().out
+    # a plugin pick the loaded extract lacks is refused with the closest names; nothing written
+    out_zip = tmp_path / "p.zip"
+    assert main(["plugin", root, "--field", "StudentCoreFields.immunization_dpt",
+                 "--out", str(out_zip)]) == 2
+    assert "IMMUNIZATON_DPT" in capsys.readouterr().err and not out_zip.exists()
+    assert main(["plugin", root, "--field", "StudentCoreFields.immunization_dpt", "--no-check",
+                 "--out", str(out_zip)]) == 0
+    assert out_zip.exists()

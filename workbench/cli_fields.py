@@ -1,5 +1,6 @@
-"""Custom fields from the command line: ``workbench plugin`` writes a PowerSchool plugin zip for
-the fields an analyst picks, and (``--map``) saves the attributes they fill."""
+"""Fields from the command line: ``workbench fields`` lists and profiles every field of the loaded
+sources (field discovery), ``workbench plugin`` writes a PowerSchool plugin zip for the fields an
+analyst picks, and (``--map``) saves the attributes they fill."""
 
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ def cmd_plugin(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InputError([Problem(str(exc), field="--field")], "Nothing was written.") from None
     with open_workspace(args.workspace, read_only=not args.map) as ws:
+        if not args.no_check:
+            _check_loaded(ws, picks)
         out = write_plugin_zip(plugin, args.out)
         added = add_fields_to_mapping(ws, picks, author=args.author) if args.map else {}
     summary = {"plugin": str(out), "name": plugin.name, "queries": [q.name for q in plugin.queries],
@@ -61,7 +64,75 @@ def cmd_plugin(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_loaded(ws: Any, picks: list[Any]) -> None:
+    """Refuse picks the workspace's PowerSchool data does not have (when it has some)."""
+    from workbench.discovery import verify_fields
+
+    if not any(s["kind"] == "powerschool" for s in ws.sources()):
+        return
+    check = verify_fields(ws, [p.column for p in picks])
+    missing = check[~check["found"]]
+    if not missing.empty:
+        raise InputError([Problem(f"{name} is not a field of the loaded PowerSchool data",
+                                  field="--field", hint=f"{hint}; or pass --no-check to write it anyway")
+                          for name, hint in zip(missing["name"], missing["suggestion"], strict=True)],
+                         "Nothing was written.")
+
+
+_SHOWN = ("name", "used_as", "fill_rate", "distinct", "type", "patterns", "key")
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    return json.loads(frame.to_json(orient="records"))
+
+
+def cmd_fields(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from workbench import discovery
+
+    with open_workspace(args.workspace, read_only=True) as ws:
+        if args.verify:
+            frame = discovery.verify_fields(ws, args.verify, args.source)
+        elif args.groups:
+            frame = discovery.extension_groups(ws, args.source)
+        elif args.tables:
+            frame = discovery.list_tables(ws, args.source)
+        else:
+            frame = discovery.list_fields(ws, args.source, table=args.table, sample=args.sample)
+            if args.find:
+                frame = frame[frame["name"].str.contains(args.find, case=False, regex=False)]
+    if args.json:
+        print(json.dumps(_records(frame), indent=2, default=str))
+        return 1 if args.verify and not frame["found"].all() else EXIT_OK
+    if frame.empty:
+        print("No field matches." if args.find else "Nothing loaded: load a source first.")
+        return EXIT_OK
+    shown = frame if args.verify or args.groups or args.tables else frame[list(_SHOWN)].assign(
+        fill_rate=(frame["fill_rate"] * 100).round(1).astype(str) + "%")
+    with pd.option_context("display.max_rows", None, "display.width", 200,
+                           "display.max_colwidth", 60):
+        print(shown.to_string(index=False))
+    return 1 if args.verify and not frame["found"].all() else EXIT_OK
+
+
 def add_parsers(sub: Any) -> None:
+    fd = sub.add_parser("fields", help="field discovery: every table and field of the loaded "
+                        "sources with a profile (fill rate, distinct, type, shapes, keys), "
+                        "extension groups, and a check of field names")
+    fd.add_argument("workspace")
+    fd.add_argument("--source", help="one source (default: all)")
+    fd.add_argument("--table", help="one table's fields")
+    fd.add_argument("--find", metavar="TEXT", help="fields whose View Field List name contains TEXT")
+    fd.add_argument("--tables", action="store_true", help="the tables, their kind and core table")
+    fd.add_argument("--groups", action="store_true", help="the extension tables, what they hang "
+                    "off, and rows that hang off nothing")
+    fd.add_argument("--verify", nargs="+", metavar="NAME", help="check TABLE.FIELD (or bare "
+                    "Students field) names; exit 1 when one is not there")
+    fd.add_argument("--sample", type=int, default=20_000, help="rows sampled for types and shapes")
+    fd.add_argument("--json", action="store_true")
+    fd.set_defaults(func=cmd_fields)
+
     pl = sub.add_parser("plugin", help="write a PowerSchool plugin zip granting the rostering fields "
                         "plus the fields you pick, with a named query of them; --map also saves "
                         "the attributes they fill")
@@ -73,6 +144,8 @@ def add_parsers(sub: Any) -> None:
     pl.add_argument("--plugin-version", default="1.0", help="the plugin version (default 1.0)")
     pl.add_argument("--map", action="store_true", help="also save the attribute mapping as a new "
                     "configuration version")
+    pl.add_argument("--no-check", action="store_true", help="do not check the picks against the "
+                    "workspace's loaded PowerSchool data")
     pl.add_argument("--author")
     pl.add_argument("--json", action="store_true")
     pl.set_defaults(func=cmd_plugin)
