@@ -32,6 +32,7 @@ import duckdb
 import pandas as pd
 
 from workbench.errors import WorkbenchError
+from workbench.sources.powerschool.client import NO_ACCESS
 from workbench.sources.powerschool_tables import SPECS, STUDENT_EXTENSION_KEY
 from workbench.workspace import Workspace
 
@@ -40,7 +41,6 @@ FIELD_COLUMNS = ("source", "table", "field", "name", "qualified", "kind", "core_
                  "used_as", "rows", "filled", "fill_rate", "distinct", "type", "type_share",
                  "patterns", "samples", "key")
 SAMPLE_ROWS = 20_000
-NO_ACCESS = ("noaccess", "blacklistnoaccess")
 
 # The core tables an extension table can hang off, by the key column it carries (``<core>dcid``).
 CORE_KEYS = {f"{t}dcid": SPECS[t].name if t in SPECS else t.title()
@@ -441,19 +441,6 @@ def profile_field(ws: Workspace, table: str, field: str, *, source: str | None =
 # ---------------------------------------------------------------------------- the live server
 
 
-def _as_list(node: Any) -> list[Any]:
-    if node is None:
-        return []
-    return node if isinstance(node, list) else [node]
-
-
-def api_tables(client: Any) -> list[str]:
-    """The tables the server lists at ``/ws/schema/table``, as it spells them."""
-    body = client.get("/ws/schema/table")
-    records = _as_list(body.get("record") if isinstance(body, Mapping) else None)
-    return [str(r.get("name")) for r in records if isinstance(r, Mapping) and r.get("name")]
-
-
 def _rostering(table: str) -> bool:
     return table.lower() in SPECS or _table_kind(table) != "core"
 
@@ -477,7 +464,7 @@ def discover_api(client: Any, *, client_id: str | None = None, client_secret: st
 
         with PowerSchoolClient(client, resolve_credentials(client_id, client_secret)) as own:
             return discover_api(own, tables=tables, sample=sample, include_all=include_all)
-    listed = api_tables(client)
+    listed = client.table_names() or []
     names = list(tables) if tables is not None else [t for t in listed if include_all or _rostering(t)]
     con = duckdb.connect(":memory:")
     out: list[dict[str, Any]] = []
@@ -491,11 +478,8 @@ def discover_api(client: Any, *, client_id: str | None = None, client_secret: st
 
 def _api_table(client: Any, con: duckdb.DuckDBPyConnection, table: str,
                sample: int) -> list[dict[str, Any]]:
-    meta = client.get(f"/ws/schema/table/{table.lower()}/metadata")
-    columns = [c for c in _as_list(meta.get("columns") if isinstance(meta, Mapping) else None)
-               if isinstance(c, Mapping) and c.get("name")]
-    access = {str(c["name"]).lower(): str(c.get("access") or "ViewOnly") for c in columns}
-    readable = [c for c, a in access.items() if a.lower() not in NO_ACCESS]
+    access = {c: a or "ViewOnly" for c, a in (client.table_access(table) or {}).items()}
+    readable = [c for c, a in access.items() if a not in NO_ACCESS]
     name = _display(table)
     core, _ = _core_of(name, access)
     total = client.table_count(table)
@@ -511,7 +495,7 @@ def _api_table(client: Any, con: duckdb.DuckDBPyConnection, table: str,
     rows = []
     for col, acc in access.items():
         prof = profiles.get(col, {"rows": 0, "filled": 0, "fill_rate": 0.0, "distinct": 0,
-                                  "type": "no access" if acc.lower() in NO_ACCESS else "empty",
+                                  "type": "no access" if acc in NO_ACCESS else "empty",
                                   "type_share": 0.0, "patterns": "", "samples": [], "key": ""})
         rows.append({"source": client.url, "table": name, "field": col,
                      "name": col if kind == "core" else f"{name}.{col}",
