@@ -4,6 +4,7 @@ profiles checked against pandas reading the same files."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -190,8 +191,6 @@ def test_discovery_over_the_api_reports_access_and_profiles_a_sample(tmp_path: P
 
 
 def test_the_fields_command(district: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    import json
-
     from workbench.cli import main
 
     root = str(tmp_path / "ws")
@@ -215,3 +214,21 @@ def test_the_fields_command(district: Path, capsys: pytest.CaptureFixture[str], 
     assert main(["plugin", root, "--field", "StudentCoreFields.immunization_dpt", "--no-check",
                  "--out", str(out_zip)]) == 0
     assert out_zip.exists()
+
+
+def test_only_fields_the_loader_keeps_count_as_used(tmp_path: Path) -> None:
+    from tests.conftest import write_extract
+
+    folder = write_extract(tmp_path / "x", students=3)
+    (folder / "U_DEF_EXT_USERS.csv").write_text(
+        "U_DEF_EXT_USERS.UsersDCID,U_DEF_EXT_USERS.badge\n301,B-1\n302,B-2\n", encoding="utf-8")
+    (folder / "U_DEF_EXT_STUDENTS.csv").write_text(
+        "U_DEF_EXT_STUDENTS.StudentsDCID,U_DEF_EXT_STUDENTS.locker\n4101,L1\n", encoding="utf-8")
+    with wb.init_workspace(tmp_path / "ws") as w:
+        wb.load_path(w, folder, source="sis")
+        f = discovery.list_fields(w).set_index("qualified")
+        kept = {k for (ext,) in w.query("SELECT extensions FROM stg.student WHERE extensions IS NOT NULL")
+                for k in json.loads(ext)}
+    assert f.loc["U_DEF_EXT_USERS.BADGE", ["core_table", "used_as"]].tolist() == ["Users", ""]
+    assert f.loc["U_DEF_EXT_STUDENTS.LOCKER", "used_as"] == "extension"
+    assert kept == {"u_def_ext_students.locker"}  # what the loader really keeps

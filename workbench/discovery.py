@@ -261,16 +261,20 @@ def _mapped(ws: Workspace) -> dict[str, list[str]]:
     return out
 
 
-def _used_as(t: _RawTable, table: str, field: str, mapped: Mapping[str, list[str]]) -> str:
+def _used_as(t: _RawTable, table: str, field: str, core: str | None,
+             mapped: Mapping[str, list[str]]) -> str:
     """How the workbench uses a field today: mapped to an attribute, read as a standard field,
-    kept in the student's extensions, or not used."""
+    kept in the student's extensions (the loader keeps every field of a table extending Students),
+    or not used (OneRoster ``metadata.*`` columns, other tables' extensions)."""
     if f"{table.lower()}.{field}" in mapped:
         return "mapped: " + ", ".join(mapped[f"{table.lower()}.{field}"])
     if t.kind != "powerschool":
-        return "standard" if not field.lower().startswith("metadata.") else "extension"
-    spec = SPECS.get(table.lower())
-    if _table_kind(table) != "core" or table.lower() == "studentcorefields":
+        return "" if field.lower().startswith("metadata.") else "standard"
+    if _table_kind(table) != "core":
+        if core != "Students":
+            return ""
         return "extension" if field != STUDENT_EXTENSION_KEY else "key"
+    spec = SPECS.get(table.lower())
     if spec is not None and field in spec.known:
         return "standard"
     return ""
@@ -315,7 +319,7 @@ def _field_rows(ws: Workspace, t: _RawTable, mapped: Mapping[str, list[str]], *,
             "source": t.source, "table": table, "field": field,
             "name": field if standard else f"{table}.{field}", "qualified": qualified, "kind": kind,
             "core_table": core,  # a field exported inside another table's file hangs off it
-            "standard": standard, "used_as": _used_as(t, table, field, mapped), **profiles[col],
+            "standard": standard, "used_as": _used_as(t, table, field, core, mapped), **profiles[col],
         })
     return out
 
