@@ -78,6 +78,10 @@ def show_plugin(edited) -> None:  # type: ignore[no-untyped-def]
         return
     st.markdown("Picked: " + ", ".join(f"`{p.column}`" + (f" → {p.attribute}" if p.attribute else "")
                                        for p in picks))
+    unkept = [p.column for p in picks if p.core != "students" and p.table.lower() != p.core]
+    if unkept:
+        st.warning("The workbench keeps extension fields of Students only: "
+                   + ", ".join(unkept) + " will be granted by the plugin but not loaded.")
     name = st.text_input("Plugin name", value="Roster Workbench custom fields", max_chars=40,
                          key="fl_plugin_name")
     try:
