@@ -78,7 +78,7 @@ def show_plugin(edited) -> None:  # type: ignore[no-untyped-def]
         return
     st.markdown("Picked: " + ", ".join(f"`{p.column}`" + (f" → {p.attribute}" if p.attribute else "")
                                        for p in picks))
-    unkept = [p.column for p in picks if p.core != "students" and p.table.lower() != p.core]
+    unkept = fl.not_kept(picks)
     if unkept:
         st.warning("The workbench keeps extension fields of Students only: "
                    + ", ".join(unkept) + " will be granted by the plugin but not loaded.")

@@ -122,6 +122,19 @@ def _text(value: Any) -> str | None:
     return str(value) if isinstance(value, str) and value.strip() else None
 
 
+def not_kept(picks: list[FieldPick]) -> list[str]:
+    """Picked extension fields of tables that do not extend Students (the loader drops them)."""
+    out = []
+    for p in picks:
+        try:
+            core = p.core
+        except ValueError:  # build_plugin names it
+            continue
+        if core != "students" and p.table.lower() != core:
+            out.append(p.column)
+    return out
+
+
 def plugin_zip(picks: list[FieldPick], name: str) -> bytes:
     """The plugin zip's bytes (ValueError names a bad pick or name)."""
     plugin = build_plugin(picks, name=name)
