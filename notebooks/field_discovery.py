@@ -28,7 +28,7 @@
 # 5. **profile** fields: fill rate, distinct values, type guess, value shapes, keys,
 # 6. **pick** fields and write the **custom plugin** (a zip PowerSchool installs),
 # 7. **install** it in the mock PowerSchool server, see what it grants, and **pull** through it,
-# 8. **map** a picked field to the attribute it fills, and see the candidate roster deliver it.
+# 8. **map** a picked field to the attribute it fills, **deliver** the others, and export.
 #
 # Everything goes through the public API (`import workbench as wb`, `wb.discovery`, the plugin
 # generator in `workbench.sources.powerschool.plugin`, the mock in `workbench.sandbox`).
@@ -279,19 +279,25 @@ for col in landed.columns.drop("sourced_id"):
 landed.head()
 
 # %% [markdown]
-# ## 8. Map the field to the attribute it fills
+# ## 8. Map the fields and deliver them
 #
-# `add_fields_to_mapping` saves a configuration version with `attributes.student.username =
-# U_DEF_EXT_STUDENTS.laptop_tag` (the picks without an attribute need no mapping: they ride in
-# `extensions`). The candidate roster built with it delivers the laptop tag as the username.
-# A mapped field replaces the standard one: students without a tag (most of kindergarten to
-# grade 2) are delivered without a username, which `requirements.student.username:
-# report_if_missing` would put in front of the steward before a sync.
+# `add_fields_to_mapping` saves one configuration version:
+#
+# * `attributes.student.username = U_DEF_EXT_STUDENTS.laptop_tag`: the candidate roster
+#   delivers the laptop tag as the username. A mapped field replaces the standard one: students
+#   without a tag (most of kindergarten to grade 2) are delivered without a username, which
+#   `requirements.student.username: report_if_missing` would put in front of the steward;
+# * `extensions.student = [U_DEF_EXT_STUDENTS.bus_route_am, StudentCoreFields.primarylanguage]`:
+#   the picks without an attribute are delivered with the students, as `metadata.<field>`
+#   columns of the OneRoster `users.csv`. Extension fields nobody picked (allergies, medical
+#   notes) stay in the roster and are never delivered.
 
 # %%
 added = add_fields_to_mapping(pulled, picks, author="analyst")
+config = wb.rules.load_config(pulled)
 print(added)
-summary = wb.rules.build_candidate(pulled, wb.rules.load_config(pulled))
+print(config["extensions"])
+summary = wb.rules.build_candidate(pulled, config)
 delivered = pd.DataFrame(pulled.query(
     "SELECT s.sourced_id, s.username, json_extract_string(s.extensions, "
     "'$.\"u_def_ext_students.laptop_tag\"') AS laptop_tag FROM cand.student s ORDER BY 1"),
@@ -300,7 +306,19 @@ with_tag = delivered[delivered["laptop_tag"].notna()]
 assert (with_tag["username"] == with_tag["laptop_tag"]).all()
 print(f"{len(with_tag):,} of {len(delivered):,} students delivered with their laptop tag as username; "
       f"{delivered['username'].isna().sum():,} without a username")
-delivered.head()
+
+# %% [markdown]
+# The sandbox's first sync, committed directly (a steward commits through Preview and Commit),
+# and its OneRoster delivery: the students' rows of `users.csv` carry the delivered fields.
+
+# %%
+wb.sync.commit_roster(pulled, author="analyst", note="first sync of the sandbox district")
+export = wb.sync.export_oneroster(pulled, folder / "oneroster")
+print(export.metadata)
+users = pd.read_csv(folder / "oneroster" / "users.csv", dtype=str)
+students = users[users["role"] == "student"]
+assert students["metadata.primarylanguage"].notna().all()
+students[["sourcedId", "username", *export.metadata]].head()
 
 # %% [markdown]
 # ## Close

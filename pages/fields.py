@@ -93,19 +93,22 @@ def show_plugin(edited) -> None:  # type: ignore[no-untyped-def]
                        mime="application/zip", key="fl_download")
     st.caption("Install it in PowerSchool under System Management > Server > Plugin "
                "Configuration > Install, enable it, and use its client ID and secret on Connect.")
-    mapped = [p for p in picks if p.attribute]
-    if not mapped:
-        return
+    st.markdown("**Save to the configuration**: a field that fills an attribute is added to the "
+                "attribute mapping; a student extension field without one is delivered with the "
+                "students, as a `metadata.<field>` column of the OneRoster users.csv.")
     author = st.text_input("Your name", key="fl_author")
-    if st.button("Save the attribute mapping", key="fl_save", type="primary"):
+    if st.button("Save the mapping and delivered fields", key="fl_save", type="primary"):
         try:
-            added = fl.save_mapping(mapped, author)
+            added, delivered = fl.save_mapping(picks, author)
         except wb.InputError as exc:
             st.error(ui.problems_markdown(exc))
             return
-        st.success("Saved a configuration version mapping "
-                   + ", ".join(f"{e}.{a} ← {s['field']}" for e, attrs in added.items()
-                               for a, s in attrs.items()) + ".")
+        said = [f"{e}.{a} ← {s['field']}" for e, attrs in added.items() for a, s in attrs.items()]
+        said += [f"{f} delivered" for f in delivered]
+        if not said:
+            st.info("Nothing to save: these picks neither fill an attribute nor extend Students.")
+            return
+        st.success("Saved a configuration version: " + ", ".join(said) + ".")
 
 
 ui.require_router()

@@ -178,3 +178,21 @@ def test_cli_preview_shows_the_impact_of_a_draft(tmp_path: Path, capsys: pytest.
 def rules_history_is_empty(root: Path) -> bool:
     with wb.open_workspace(root, read_only=True) as ws:
         return rules.history(ws) == []
+
+
+def test_delivered_extension_fields_are_checked() -> None:
+    from workbench.errors import InputError
+    from workbench.rules.config import default_config, validate_config
+
+    config = default_config()
+    config["extensions"] = {"student": ["U_DEF_EXT_STUDENTS.laptop_tag", "S_STU_X.Laptop_Tag"]}
+    with pytest.raises(InputError, match="would both be delivered as metadata.laptop_tag"):
+        validate_config(config)
+    config["extensions"] = {"teacher": ["U_DEF_EXT_USERS.badge"]}
+    with pytest.raises(InputError, match="extensions"):
+        validate_config(config)
+    config["extensions"] = {"student": ["laptop_tag"]}
+    with pytest.raises(InputError, match="extensions.student.0"):
+        validate_config(config)
+    config["extensions"] = {"student": ["U_DEF_EXT_STUDENTS.laptop_tag"]}
+    assert validate_config(config)["extensions"] == {"student": ["U_DEF_EXT_STUDENTS.laptop_tag"]}

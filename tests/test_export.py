@@ -317,3 +317,40 @@ def test_the_cli_exports(district: dict[str, Any], tmp_path: Path, capsys: pytes
     assert zipfile.is_zipfile(tmp_path / "cli.zip")
     assert main(["export", root, str(tmp_path / "cli2"), "--version", "9"]) == 2
     assert "no version 9" in capsys.readouterr().err
+
+
+def test_delivered_extension_fields_are_metadata_columns_of_users(tmp_path: Path) -> None:
+    generate_district(tmp_path / "d", students=120, seed=8)
+    tags = pd.read_csv(tmp_path / "d" / "U_DEF_EXT_STUDENTS.csv", dtype=str).rename(columns=lambda c: c.split(".")[-1])
+    tag_of = {f"S{k}": v for k, v in zip(tags["StudentsDCID"], tags["laptop_tag"], strict=True)
+              if isinstance(v, str)}
+    with wb.init_workspace(tmp_path / "ws") as ws:
+        wb.load_path(ws, tmp_path / "d", source="sis")
+        build_candidate(ws, load_config(ws))
+        commit_roster(ws, author="ana")
+        plain = export_oneroster(ws, tmp_path / "plain")
+        assert plain.metadata == [] and not any(c.startswith("metadata.") for c in
+                                                _read(tmp_path / "plain" / "users.csv")[0])
+        config = load_config(ws)
+        config["extensions"] = {"student": ["U_DEF_EXT_STUDENTS.laptop_tag",
+                                            "StudentCoreFields.primarylanguage"]}
+        wb.rules.save_config(ws, config)
+        result = export_oneroster(ws, tmp_path / "bulk")
+        assert result.metadata == ["metadata.laptop_tag", "metadata.primarylanguage"]
+        assert not [f for f in result.findings if f.severity == "error"]
+        users = _read(tmp_path / "bulk" / "users.csv")
+        assert list(users[0])[-2:] == ["metadata.laptop_tag", "metadata.primarylanguage"]
+        students = {r["sourcedId"]: r for r in users if r["role"] == "student"}
+        assert {s: r["metadata.laptop_tag"] for s, r in students.items() if r["metadata.laptop_tag"]} == tag_of
+        assert all(r["metadata.primarylanguage"] for r in students.values())
+        assert {r["metadata.laptop_tag"] for r in users if r["role"] != "student"} == {""}
+        # a changed extension value alone puts the student in the next delta, with the new value
+        sid = next(iter(sorted(tag_of)))
+        build_candidate(ws, load_config(ws))
+        ws.con.execute("UPDATE cand.student SET extensions = json_merge_patch(extensions, "
+                       "'{\"u_def_ext_students.laptop_tag\": \"LT-000001\"}') WHERE sourced_id = ?", [sid])
+        commit_roster(ws, author="ben")
+        export_oneroster(ws, tmp_path / "delta", delta_since=1)
+        delta = _read(tmp_path / "delta" / "users.csv")
+        assert [(r["sourcedId"], r["status"], r["metadata.laptop_tag"]) for r in delta] == [
+            (sid, "active", "LT-000001")]

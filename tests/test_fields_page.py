@@ -91,7 +91,9 @@ def test_picked_fields_become_a_plugin_and_a_saved_mapping(workspace: Path,
     at.button(key="fl_save").click().run()
     assert not at.exception, at.exception
     assert "student.username ← U_DEF_EXT_STUDENTS.laptop_tag" in at.success[0].value
+    assert "U_DEF_EXT_STUDENTS.bus_route_am delivered" in at.success[0].value
     with wb.open_workspace(workspace) as ws:
         config = wb.rules.load_config(ws)
         assert config["attributes"]["student"]["username"] == {"field": "U_DEF_EXT_STUDENTS.laptop_tag"}
+        assert config["extensions"] == {"student": ["U_DEF_EXT_STUDENTS.bus_route_am"]}
         assert wb.rules.history(ws)[-1].author == "dana"

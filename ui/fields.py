@@ -19,6 +19,7 @@ from workbench.sources.powerschool.plugin import (
     FieldPick,
     add_fields_to_mapping,
     build_plugin,
+    delivered_picks,
     write_plugin_zip,
 )
 
@@ -142,10 +143,12 @@ def plugin_zip(picks: list[FieldPick], name: str) -> bytes:
         return write_plugin_zip(plugin, Path(tmp) / "plugin.zip").read_bytes()
 
 
-def save_mapping(picks: list[FieldPick], author: str) -> dict[str, dict[str, Any]]:
+def save_mapping(picks: list[FieldPick], author: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Save the attributes the picks fill and the extension fields delivered; (attributes added
+    by entity, fields delivered)."""
     added = add_fields_to_mapping(require_workspace(), picks, author=author or None)
     st.cache_data.clear()
-    return added
+    return added, delivered_picks(picks)
 
 
 def value_counts(table: str, field: str, source: str) -> wb.discovery.FieldProfile:

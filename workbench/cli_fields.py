@@ -34,6 +34,7 @@ def cmd_plugin(args: argparse.Namespace) -> int:
         add_fields_to_mapping,
         build_plugin,
         check_mapping,
+        delivered_picks,
         write_plugin_zip,
     )
 
@@ -49,8 +50,9 @@ def cmd_plugin(args: argparse.Namespace) -> int:
             _check_loaded(ws, picks)
         out = write_plugin_zip(plugin, args.out)
         added = add_fields_to_mapping(ws, picks, author=args.author) if args.map else {}
+    delivered = delivered_picks(picks) if args.map else []
     summary = {"plugin": str(out), "name": plugin.name, "queries": [q.name for q in plugin.queries],
-               "fields": [p.column for p in plugin.picks], "mapped": added}
+               "fields": [p.column for p in plugin.picks], "mapped": added, "delivered": delivered}
     if args.json:
         print(json.dumps(summary, indent=2))
         return EXIT_OK
@@ -59,6 +61,8 @@ def cmd_plugin(args: argparse.Namespace) -> int:
     for entity, attrs in added.items():
         for attribute, spec in attrs.items():
             print(f"  mapped {entity}.{attribute} <- {spec['field']}")
+    for name in delivered:
+        print(f"  delivered with students as metadata.{name.rpartition('.')[2].lower()} ({name})")
     print("Install it in PowerSchool (System > System Settings > Plugin Management Configuration > "
           "Install), enable it, and pull with its client ID and secret.")
     return EXIT_OK
@@ -142,8 +146,9 @@ def add_parsers(sub: Any) -> None:
     pl.add_argument("--out", required=True, help="the plugin zip to write")
     pl.add_argument("--name", help="the plugin name (at most 40 characters)")
     pl.add_argument("--plugin-version", default="1.0", help="the plugin version (default 1.0)")
-    pl.add_argument("--map", action="store_true", help="also save the attribute mapping as a new "
-                    "configuration version")
+    pl.add_argument("--map", action="store_true", help="also save, as a new configuration "
+                    "version, the attributes the picks fill and the student extension picks "
+                    "without one as delivered fields (OneRoster metadata.* columns)")
     pl.add_argument("--no-check", action="store_true", help="do not check the picks against the "
                     "workspace's loaded PowerSchool data")
     pl.add_argument("--author")

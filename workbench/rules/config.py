@@ -134,6 +134,15 @@ def _attribute_problems(config: dict[str, Any], file: str) -> list[Problem]:
         for entity, attrs in (config.get(section) or {}).items():
             for attribute in attrs or {}:
                 check(entity, attribute, f"{section}.{entity}.{attribute}")
+    for entity, fields in (config.get("extensions") or {}).items():
+        seen: dict[str, str] = {}
+        for name in fields or []:
+            column = name.rpartition(".")[2].lower()
+            if column in seen:
+                problems.append(Problem(
+                    f"{name} and {seen[column]} would both be delivered as metadata.{column}",
+                    file=file, field=f"extensions.{entity}", hint="deliver one of the two"))
+            seen[column] = name
     for entity, attrs in (config.get("writeback") or {}).items():
         for attribute in attrs or []:
             check(entity, attribute, f"writeback.{entity}")

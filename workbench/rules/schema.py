@@ -187,6 +187,17 @@ def config_schema() -> dict[str, Any]:
                     },
                 },
             },
+            "extensions": {
+                "type": "object", "propertyNames": {"enum": ["student"]},
+                "description": "extension fields delivered with the record, as OneRoster "
+                               "metadata.<field> columns of users.csv (e.g. student: "
+                               "[U_DEF_EXT_STUDENTS.laptop_tag]); the others stay in the roster",
+                "additionalProperties": {
+                    "type": "array", "uniqueItems": True,
+                    "items": {"type": "string",
+                              "pattern": "^[A-Za-z_][A-Za-z0-9_]*\\.[A-Za-z_][A-Za-z0-9_]*$"},
+                },
+            },
             "writeback": {
                 "type": "object", "propertyNames": {"enum": list(PERSON_ENTITIES)},
                 "description": "attributes whose steward corrections are sent back to a two_way "

@@ -32,6 +32,7 @@ import shutil
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,7 +47,14 @@ from workbench.sandbox.oneroster_sql import HEADERS, MANIFEST_FILES
 from workbench.sources.base import Finding
 from workbench.sources.oneroster import validate_package
 from workbench.sources.oneroster_spec import SPECS
-from workbench.sync.export_sql import ENTITIES_OF, MACROS, PROJECTIONS, at
+from workbench.sync.export_sql import (
+    ENTITIES_OF,
+    MACROS,
+    PROJECTIONS,
+    at,
+    metadata_columns,
+    users_sql,
+)
 from workbench.sync.roster import head_version
 from workbench.workspace import Workspace, init_workspace
 
@@ -76,19 +84,33 @@ class ExportResult:
     deleted: dict[str, int] = field(default_factory=dict)  # delta: tobedeleted rows per file
     findings: list[Finding] = field(default_factory=list)  # warnings (errors raise)
     seconds: float = 0.0
+    metadata: list[str] = field(default_factory=list)  # delivered extension columns of users.csv
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "version": self.version, "mode": self.mode,
                 "since": self.since, "counts": self.counts, "deleted": self.deleted,
-                "findings": [f.__dict__ for f in self.findings], "seconds": round(self.seconds, 3)}
+                "findings": [f.__dict__ for f in self.findings], "seconds": round(self.seconds, 3),
+                "metadata": self.metadata}
 
 
 # ------------------------------------------------------------------------------------------ SQL
 
 
-def _columns(name: str) -> list[str]:
-    """The projection's columns: the spec's, without status and dateLastModified."""
-    return [c for c in HEADERS[name] if c not in ("status", "dateLastModified")]
+Extra = Sequence[tuple[str, str]]  # delivered extension fields: (metadata.<field>, key)
+
+
+def _headers(name: str, extra: Extra = ()) -> list[str]:
+    """The file's header: the spec's columns, then (users) the delivered extension fields."""
+    return [*HEADERS[name], *(col for col, _ in extra)] if name == "users" else list(HEADERS[name])
+
+
+def _projection(name: str, extra: Extra = ()) -> Callable[[str], str]:
+    return (lambda v: users_sql(v, extra)) if name == "users" else PROJECTIONS[name]
+
+
+def _columns(name: str, extra: Extra = ()) -> list[str]:
+    """The projection's columns: the header's, without status and dateLastModified."""
+    return [c for c in _headers(name, extra) if c not in ("status", "dateLastModified")]
 
 
 def _out(name: str, col: str) -> str:
@@ -101,14 +123,15 @@ def _out(name: str, col: str) -> str:
     return f'{ref} AS "{col}"'
 
 
-def _select(name: str, status: str, stamp: str) -> str:
+def _select(name: str, status: str, stamp: str, extra: Extra = ()) -> str:
     exprs = {"status": f'{status} AS "status"', "dateLastModified": f'{stamp} AS "dateLastModified"'}
-    return ", ".join(exprs.get(c) or _out(name, c) for c in HEADERS[name])
+    return ", ".join(exprs.get(c) or _out(name, c) for c in _headers(name, extra))
 
 
-def bulk_sql(name: str) -> str:
+def bulk_sql(name: str, extra: Extra = ()) -> str:
     """Every row of the file in version ``$t``."""
-    return f"SELECT {_select(name, 'NULL', 'NULL')} FROM ({PROJECTIONS[name]('$t')}) p ORDER BY p.\"sourcedId\""
+    return (f"SELECT {_select(name, 'NULL', 'NULL', extra)} FROM ({_projection(name, extra)('$t')}) p "
+            'ORDER BY p."sourcedId"')
 
 
 def _deleted_at(name: str) -> str:
@@ -117,11 +140,12 @@ def _deleted_at(name: str) -> str:
     return f"(SELECT sourced_id, max(v_to) AS v FROM ({ends}) WHERE v_to > $n AND v_to <= $t GROUP BY 1)"
 
 
-def delta_sql(name: str) -> str:
+def delta_sql(name: str, extra: Extra = ()) -> str:
     """The rows of the file that changed between ``$n`` and ``$t``, and those deleted."""
-    cols = _columns(name)
+    cols = _columns(name, extra)
     differs = " OR ".join(f't."{c}" IS DISTINCT FROM n."{c}"' for c in cols)
-    rows = f"""WITH t AS ({PROJECTIONS[name]('$t')}), n AS ({PROJECTIONS[name]('$n')})
+    project = _projection(name, extra)
+    rows = f"""WITH t AS ({project('$t')}), n AS ({project('$n')})
         SELECT t.* EXCLUDE (wb_v), 'active' AS wb_status,
                CASE WHEN t.wb_v > $n THEN t.wb_v ELSE $t END AS wb_when
         FROM t LEFT JOIN n ON n."sourcedId" = t."sourcedId"
@@ -130,7 +154,7 @@ def delta_sql(name: str) -> str:
         SELECT n.* EXCLUDE (wb_v), 'tobedeleted', coalesce(d.v, $t)
         FROM n ANTI JOIN t ON t."sourcedId" = n."sourcedId"
         LEFT JOIN {_deleted_at(name)} d ON d.sourced_id = n."sourcedId" """
-    return (f"SELECT {_select(name, 'p.wb_status', 's.stamp')} FROM ({rows}) p "
+    return (f"SELECT {_select(name, 'p.wb_status', 's.stamp', extra)} FROM ({rows}) p "
             "JOIN wb_export_stamps s ON s.version = p.wb_when ORDER BY p.\"sourcedId\"")
 
 
@@ -169,11 +193,11 @@ def _prepare(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 def _write_files(cur: duckdb.DuckDBPyConnection, folder: Path, values: dict[str, int],
-                 delta: bool) -> tuple[dict[str, int], dict[str, int]]:
+                 delta: bool, extra: Extra = ()) -> tuple[dict[str, int], dict[str, int]]:
     counts, deleted = {}, {}
     for name in HEADERS:
         path = folder / f"{name}.csv"
-        rows = _copy(cur, delta_sql(name) if delta else bulk_sql(name), values, path)
+        rows = _copy(cur, delta_sql(name, extra) if delta else bulk_sql(name, extra), values, path)
         if not rows:
             path.unlink()
             continue
@@ -263,12 +287,17 @@ def _check_out(out: Path, zip: bool) -> None:
 def export_oneroster(ws: Workspace, out: Path, *, version: int | None = None,
                      delta_since: int | None = None, zip: bool = False) -> ExportResult:
     """Write committed ``version`` (default: the head) to ``out`` as a OneRoster 1.1 package:
-    a folder, or with ``zip`` a zip file; bulk, or a delta since version ``delta_since``."""
+    a folder, or with ``zip`` a zip file; bulk, or a delta since version ``delta_since``.
+
+    The students' extension fields listed in the current configuration's ``extensions.student``
+    are delivered as ``metadata.<field>`` columns of users.csv (empty for the other users).
+    """
     t0 = time.perf_counter()
     out = Path(out)
     target = _versions(ws, version, delta_since)
     _check_out(out, zip)
     values = {"t": target, "n": delta_since if delta_since is not None else 0}
+    extra = metadata_columns(delivered_fields(ws))
     mode = "bulk" if delta_since is None else "delta"
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -277,7 +306,7 @@ def export_oneroster(ws: Workspace, out: Path, *, version: int | None = None,
         _prepare(cur)
         files = staging / "package"
         files.mkdir()
-        counts, deleted = _write_files(cur, files, values, mode == "delta")
+        counts, deleted = _write_files(cur, files, values, mode == "delta", extra)
         _write_manifest(cur, files, counts, mode)
         package = files
         if zip:
@@ -295,4 +324,11 @@ def export_oneroster(ws: Workspace, out: Path, *, version: int | None = None,
         cur.close()
         shutil.rmtree(staging, ignore_errors=True)
     return ExportResult(out, target, mode, delta_since, counts, deleted, findings,
-                        time.perf_counter() - t0)
+                        time.perf_counter() - t0, [col for col, _ in extra])
+
+
+def delivered_fields(ws: Workspace) -> list[str]:
+    """The students' extension fields the configuration delivers (``TABLE.FIELD``)."""
+    from workbench.rules.config import load_config
+
+    return list((load_config(ws).get("extensions") or {}).get("student") or [])

@@ -25,7 +25,7 @@ Values the mapping cannot read back the same are decided here:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from workbench.sources.oneroster_spec import RACES
 
@@ -110,11 +110,20 @@ def _names(alias: str) -> str:
             f'{alias}.middle_name AS "middleName"')
 
 
-def _students(v: str) -> str:
+def metadata_columns(fields: Sequence[str]) -> list[tuple[str, str]]:
+    """(column, key in ``extensions``) of delivered extension fields: ``TABLE.FIELD`` is delivered
+    as ``metadata.<field>`` (lower-case), read from the key ``table.field``. Names are checked
+    identifiers (the configuration's schema), so they are safe in SQL."""
+    return [(f"metadata.{f.rpartition('.')[2].lower()}", f.lower()) for f in fields]
+
+
+def _students(v: str, extra: Sequence[tuple[str, str]] = ()) -> str:
+    meta = "".join(f", json_extract_string(s.extensions, '$.\"{key}\"') AS \"{col}\""
+                   for col, key in extra)
     return f"""SELECT {_person('s')}, wb_ids([s.school_sourced_id]) AS "orgSourcedIds", 'student' AS role,
         coalesce(s.username, s.sourced_id) AS username, wb_ids(['{{State:' || s.state_id || '}}']) AS "userIds",
         {_names('s')}, s.identifier, s.email, NULL AS sms, s.phone,
-        a.ids AS "agentSourcedIds", wb_ids([s.grade]) AS grades, NULL AS password,
+        a.ids AS "agentSourcedIds", wb_ids([s.grade]) AS grades, NULL AS password{meta},
         greatest(s.v_from, coalesce(st.v, 0)) AS wb_v
       FROM {at('student', v)} s LEFT JOIN student_touch st ON st.id = s.sourced_id
       LEFT JOIN (SELECT student_sourced_id AS id,
@@ -149,11 +158,20 @@ def _contacts(v: str) -> str:
       LEFT JOIN contact_touch ct ON ct.id = c.sourced_id"""
 
 
-def _users(v: str) -> str:
+def users_sql(v: str, extra: Sequence[tuple[str, str]] = ()) -> str:
+    """users.csv: students, teachers, administrators and contacts; ``extra`` (see
+    ``metadata_columns``) adds the students' delivered extension fields (empty for the others)."""
     cols = ", ".join(_USER_COLUMNS)
-    parts = [_students(v), _staff("teacher", "teacher", v), _staff("admin", "administrator", v),
-             _contacts(v)]
-    return f"WITH {_links(v)} " + " UNION ALL ".join(f"SELECT {cols} FROM ({p})" for p in parts)
+    meta = "".join(f', "{col}"' for col, _ in extra)
+    empty = "".join(f', NULL::VARCHAR AS "{col}"' for col, _ in extra)
+    parts = [f"SELECT {cols}{meta} FROM ({_students(v, extra)})"]
+    parts += [f"SELECT {cols}{empty} FROM ({p})" for p in (
+        _staff("teacher", "teacher", v), _staff("admin", "administrator", v), _contacts(v))]
+    return f"WITH {_links(v)} " + " UNION ALL ".join(parts)
+
+
+def _users(v: str) -> str:
+    return users_sql(v)
 
 
 def _enrollments(v: str) -> str:

@@ -27,6 +27,7 @@ from workbench.sources.powerschool.plugin import (
     add_fields_to_mapping,
     build_plugin,
     check_picks_on_server,
+    delivered_picks,
     parse_pick,
     write_plugin_zip,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "ServerError",
     "UnreachableError",
     "add_fields_to_mapping",
+    "delivered_picks",
     "build_plugin",
     "check_picks_on_server",
     "load_powerschool",

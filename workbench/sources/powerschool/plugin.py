@@ -308,10 +308,26 @@ def check_mapping(picks: Sequence[FieldPick]) -> None:
         raise InputError(problems, NOT_SAVED)
 
 
+def delivered_picks(picks: Sequence[FieldPick]) -> list[str]:
+    """``TABLE.FIELD`` of the picks without an attribute that extend Students: the student
+    extension fields ``add_fields_to_mapping`` delivers (``extensions.student``)."""
+    out = []
+    for p in picks:
+        try:
+            core = p.core
+        except ValueError:
+            continue
+        if not p.attribute and core == "students" and p.table.lower() != "students":
+            out.append(f"{p.table}.{p.field}")
+    return out
+
+
 def add_fields_to_mapping(ws: Workspace, picks: Sequence[FieldPick], *, author: str | None = None,
-                          note: str | None = None) -> dict[str, dict[str, Any]]:
+                          note: str | None = None, deliver: bool = True) -> dict[str, dict[str, Any]]:
     """Save a configuration version mapping each pick with an attribute
-    (``attributes.<entity>.<attribute> = {field: TABLE.FIELD}``); what was added, by entity."""
+    (``attributes.<entity>.<attribute> = {field: TABLE.FIELD}``) and, with ``deliver``, listing
+    each student extension pick without one in ``extensions.student`` (delivered as a OneRoster
+    ``metadata.<field>`` column); the attributes added, by entity."""
     from workbench.rules.config import load_config, save_config
 
     check_mapping(picks)
@@ -326,9 +342,17 @@ def add_fields_to_mapping(ws: Workspace, picks: Sequence[FieldPick], *, author: 
         spec = {"field": f"{p.table}.{p.field}"}
         section.setdefault(entity, {})[attribute] = spec
         added.setdefault(entity, {})[attribute] = spec
-    if added:
-        fields = ", ".join(f"{e}.{a} <- {s['field']}" for e, attrs in added.items() for a, s in attrs.items())
-        save_config(ws, config, author=author, note=note or f"custom plugin fields: {fields}")
+    delivered = []
+    if deliver:
+        listed = (config.get("extensions") or {}).get("student") or []
+        have = {f.lower() for f in listed}
+        delivered = [f for f in delivered_picks(picks) if f.lower() not in have]
+        if delivered:
+            config["extensions"] = {**(config.get("extensions") or {}), "student": [*listed, *delivered]}
+    if added or delivered:
+        fields = [f"{e}.{a} <- {s['field']}" for e, attrs in added.items() for a, s in attrs.items()]
+        fields += [f"deliver {f}" for f in delivered]
+        save_config(ws, config, author=author, note=note or f"custom plugin fields: {', '.join(fields)}")
     return added
 
 
