@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from ui import config as cfg
 from ui import config_frames as frames
+from ui import fields as fl
 from ui.impact import show_impact
 
 AUTO, SELECTED = "Auto mapping: every school", "Only the schools ticked below"
@@ -46,8 +47,9 @@ def show_missing(schools: list[dict[str, Any]], selected: list[str]) -> None:
 def edit_attributes(section: dict[str, Any]) -> None:
     st.subheader("Attribute mapping")
     st.caption("Feed a canonical attribute from a source field, for example an extension field "
-               "such as `U_DEF_EXT_STUDENTS.laptop_tag` or `StudentCoreFields.immunization_dpt`. "
-               "Leave the source blank for every source.")
+               "such as `U_DEF_EXT_STUDENTS.laptop_tag` or `StudentCoreFields.immunizaton_dpt` "
+               "(PowerSchool's spelling; the Fields page lists every field). Leave the source "
+               "blank for every source.")
     entity = st.selectbox("Entity", frames.ENTITY_CHOICES, index=frames.STUDENT,
                           format_func=ui.label, key="cfg_map_entity")
     sources = [""] + [s["name"] for s in ui.status()["sources"]]
@@ -64,6 +66,24 @@ def edit_attributes(section: dict[str, Any]) -> None:
         section.pop(entity, None)
 
 
+def edit_delivered(draft: dict[str, Any]) -> None:
+    st.subheader("Delivered extension fields")
+    st.caption("Students' extension fields delivered as `metadata.<field>` columns of the "
+               "OneRoster users.csv. The others stay in the workbench.")
+    listed = list((draft.get("extensions") or {}).get("student") or [])
+    options = list(dict.fromkeys([*listed, *fl.student_extension_fields()]))
+    chosen = st.multiselect("Deliver", options, default=listed, key=cfg.wkey("extensions.student"))
+    if chosen == listed:
+        return
+    section = draft.setdefault("extensions", {})
+    if chosen:
+        section["student"] = chosen
+    else:
+        section.pop("student", None)
+    if not section:
+        draft.pop("extensions")
+
+
 ui.require_router()
 st.title("Schools & Attributes")
 st.caption("Choose the schools that sync and map source fields onto the canonical roster. "
@@ -72,5 +92,6 @@ cfg.show_outcome()
 draft = cfg.draft()
 edit_schools(draft.setdefault("schools", {}))
 edit_attributes(draft.setdefault("attributes", {}))
+edit_delivered(draft)
 show_impact(key="schools")
 cfg.save_panel()

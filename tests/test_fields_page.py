@@ -97,3 +97,25 @@ def test_picked_fields_become_a_plugin_and_a_saved_mapping(workspace: Path,
         assert config["attributes"]["student"]["username"] == {"field": "U_DEF_EXT_STUDENTS.laptop_tag"}
         assert config["extensions"] == {"student": ["U_DEF_EXT_STUDENTS.bus_route_am"]}
         assert wb.rules.history(ws)[-1].author == "dana"
+
+
+def test_delivered_fields_are_chosen_on_schools_and_attributes(workspace: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_config_pages import save, widget
+
+    at = app_on(workspace, monkeypatch)
+    at.switch_page("pages/schools.py").run()
+    assert not at.exception, at.exception
+    deliver = widget(at.multiselect, "extensions.student")
+    assert "U_DEF_EXT_STUDENTS.laptop_tag" in deliver.options
+    assert "StudentCoreFields.allergies" in deliver.options
+    assert not any(o.startswith("Students.") for o in deliver.options)  # extensions only
+    deliver.set_value(["U_DEF_EXT_STUDENTS.laptop_tag"]).run()
+    save(at, "deliver laptop tags")
+    assert not at.exception, at.exception
+    with wb.open_workspace(workspace) as ws:
+        assert wb.rules.load_config(ws)["extensions"] == {"student": ["U_DEF_EXT_STUDENTS.laptop_tag"]}
+    widget(at.multiselect, "extensions.student").set_value([]).run()
+    save(at, "stop")
+    with wb.open_workspace(workspace) as ws:
+        assert "extensions" not in wb.rules.load_config(ws) or not wb.rules.load_config(ws)["extensions"]

@@ -57,6 +57,13 @@ def fields() -> pd.DataFrame:
     return _fields(*_key())
 
 
+def student_extension_fields() -> list[str]:
+    """``TABLE.field`` of every loaded field the loader keeps in the students' extensions."""
+    frame = fields()
+    kept = frame[frame["used_as"] == "extension"]
+    return [f"{t}.{f}" for t, f in zip(kept["table"], kept["field"], strict=True)]
+
+
 def tables() -> pd.DataFrame:
     return _tables(*_key())
 
