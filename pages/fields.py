@@ -56,16 +56,18 @@ def show_profile(shown) -> None:  # type: ignore[no-untyped-def]
     if shown.empty:
         st.caption("No field matches the filter.")
         return
-    options = list(range(len(shown)))
-    i = st.selectbox("Field", options, key="fl_profile",
-                     format_func=lambda k: f"{shown.at[k, 'Name']} ({shown.at[k, 'Source']})")
-    row = shown.iloc[i]
+    labels = [f"{n} ({s})" for n, s in zip(shown["Name"], shown["Source"], strict=True)]
+    chosen = st.selectbox("Field", labels, key="fl_profile")
+    row = shown.iloc[labels.index(chosen)]
     profile = fl.value_counts(row["Table"], row["Field"], row["Source"])
     cols = st.columns(4)
     cols[0].metric("Filled", f"{row['Fill %']:.1f}%")
     cols[1].metric("Distinct values", f"{row['Distinct']:,}")
     cols[2].metric("Type", row["Type"])
     cols[3].metric("Length", f"{profile.lengths['min']}–{profile.lengths['max']}")
+    if profile.values.empty or int(profile.values["rows"].max()) <= 1:
+        st.caption("Every value is different: nothing repeats to chart.")
+        return
     st.plotly_chart(fl.values_figure(profile), key="fl_values_chart")
 
 

@@ -232,3 +232,16 @@ def test_only_fields_the_loader_keeps_count_as_used(tmp_path: Path) -> None:
     assert f.loc["U_DEF_EXT_USERS.BADGE", ["core_table", "used_as"]].tolist() == ["Users", ""]
     assert f.loc["U_DEF_EXT_STUDENTS.LOCKER", "used_as"] == "extension"
     assert kept == {"u_def_ext_students.locker"}  # what the loader really keeps
+
+
+def test_a_oneroster_source_keeps_its_field_names(tmp_path: Path) -> None:
+    generate_district(tmp_path / "or", students=100, seed=4, fmt="oneroster")
+    with wb.init_workspace(tmp_path / "ws") as w:
+        wb.load_path(w, tmp_path / "or", source="or")
+        f = discovery.list_fields(w)
+        users = f[f["table"] == "users"].set_index("field")
+        assert users.loc["sourcedId", ["kind", "used_as", "key"]].tolist() == ["oneroster", "standard", "unique"]
+        p = discovery.profile_field(w, "users", "ROLE")  # any case
+        frame = pd.read_csv(tmp_path / "or" / "users.csv", dtype=str)
+        counts = frame["role"].value_counts()
+        assert dict(zip(p.values["value"], p.values["rows"], strict=True)) == counts.to_dict()

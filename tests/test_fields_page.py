@@ -55,6 +55,7 @@ def test_the_field_list_filters_like_view_field_list(workspace: Path,
     assert shown["Name"].tolist() == ["U_DEF_EXT_STUDENTS.laptop_tag"]
     assert shown["Key"].tolist() == ["unique when present"]
     # the field in depth: its commonest values, counted over every row
+    assert at.selectbox(key="fl_profile").value == "U_DEF_EXT_STUDENTS.laptop_tag (sis)"
     assert [m.label for m in at.metric] == ["Filled", "Distinct values", "Type", "Length"]
     assert at.metric[2].value == "text"
 

@@ -167,5 +167,5 @@ def values_figure(profile: wb.discovery.FieldProfile) -> go.Figure:
     fig = px.bar(frame, x="rows", y="value", orientation="h", text="rows",
                  labels={"rows": "rows", "value": ""})
     fig.update_layout(height=max(220, 26 * len(frame) + 80), margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      yaxis={"autorange": "reversed"})
+                      yaxis={"autorange": "reversed", "type": "category"})
     return fig

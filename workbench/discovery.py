@@ -420,26 +420,38 @@ class FieldProfile:
 
 def profile_field(ws: Workspace, table: str, field: str, *, source: str | None = None,
                   top: int = 20) -> FieldProfile:
-    """The profile of one field and its ``top`` commonest values (counted over every row)."""
-    fields = list_fields(ws, source, table=table if "." not in field else None)
-    hit = fields[(fields["table"].str.lower() == table.lower())
-                 & (fields["field"] == field.lower())]
+    """The profile of one field and its ``top`` commonest values (counted over every row).
+    Table and field names are matched without regard to case."""
+    try:
+        fields = list_fields(ws, source, table=table)
+    except DiscoveryError:  # a field exported inside another table's file
+        fields = list_fields(ws, source)
+    in_table = fields[fields["table"].str.lower() == table.lower()]
+    hit = in_table[in_table["field"].str.lower() == field.lower()]
     if hit.empty:
         raise DiscoveryError(f"{table}.{field} is not a loaded field; fields of {table}: "
-                             + ", ".join(fields[fields["table"].str.lower() == table.lower()]
-                                         ["field"].tolist()[:40]))
+                             + (", ".join(in_table["field"].tolist()[:40]) or "none"))
     summary = hit.iloc[0].to_dict()
-    t = next(t for t in _raw_tables(ws, summary["source"])
-             if t.table == table.lower() or f"{table.lower()}.{field.lower()}" in _columns(ws, t))
-    col = field.lower() if t.table == table.lower() else f"{table.lower()}.{field.lower()}"
+    relation, col = _locate(ws, summary["source"], table, summary["field"])
     v = f"nullif(trim(CAST({_q(col)} AS VARCHAR)), '')"
-    counts = ws.query(f"SELECT {v} AS value, count(*) AS n FROM {t.relation} GROUP BY 1 "
+    counts = ws.query(f"SELECT {v} AS value, count(*) AS n FROM {relation} GROUP BY 1 "
                       f"ORDER BY n DESC, value NULLS FIRST LIMIT ?", [top])
     total = max(int(summary["rows"]), 1)
     values = pd.DataFrame([(val, int(n), int(n) / total) for val, n in counts],
                           columns=["value", "rows", "share"])
-    lo, hi = ws.query(f"SELECT min(length({v})), max(length({v})) FROM {t.relation}")[0]
+    lo, hi = ws.query(f"SELECT min(length({v})), max(length({v})) FROM {relation}")[0]
     return FieldProfile(summary, values, {"min": int(lo or 0), "max": int(hi or 0)})
+
+
+def _locate(ws: Workspace, source: str, table: str, field: str) -> tuple[str, str]:
+    """(raw relation, column) holding ``table.field`` of ``source``: the table's own column, or
+    a ``table.field`` column inside another table's file."""
+    inline = f"{table.lower()}.{field.lower()}"
+    for t in _raw_tables(ws, source):
+        for col in _columns(ws, t):
+            if (t.table == table.lower() and col.lower() == field.lower()) or col.lower() == inline:
+                return t.relation, col
+    raise DiscoveryError(f"{table}.{field} is not a loaded field of {source}")
 
 
 # ---------------------------------------------------------------------------- the live server
