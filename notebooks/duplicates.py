@@ -39,18 +39,16 @@
 # %%
 import json
 import math
-import os
-import shutil
-from pathlib import Path
 
 import pandas as pd
 import plotly.express as px
 
 import workbench as wb
-from workbench.sandbox import generate_district
+from workbench.sandbox import fresh_sandbox, generate_district, notebook_settings
 
-SANDBOX = Path(os.environ.get("WORKBENCH_NOTEBOOK_DIR") or "sandbox") / "duplicates"
-STUDENTS = int(os.environ.get("WORKBENCH_NOTEBOOK_STUDENTS") or 2000)
+SETTINGS = notebook_settings("duplicates")  # WORKBENCH_WORKSPACE, WORKBENCH_NOTEBOOK_DIR, _STUDENTS
+SANDBOX = SETTINGS.folder
+STUDENTS = SETTINGS.students
 PREFIX = ""  # the load's id_prefix: a workspace's sourced_id is PREFIX + the truth's ID
 
 # %% [markdown]
@@ -61,22 +59,7 @@ PREFIX = ""  # the load's id_prefix: a workspace's sourced_id is PREFIX + the tr
 # record whose `sourced_id` is `PREFIX + "S101234"` in the workspace.
 
 # %%
-MARKER = ".workbench-notebook-sandbox"
-
-
-def fresh_sandbox(folder: Path) -> Path:
-    """An empty folder for this notebook's sandbox; refuses a non-empty folder it did not make."""
-    if folder.exists() and any(folder.iterdir()):
-        if not (folder / MARKER).exists():
-            raise RuntimeError(f"{folder} is not empty and not a notebook sandbox; "
-                               "set WORKBENCH_NOTEBOOK_DIR to another folder")
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / MARKER).write_text("made by notebooks/duplicates.py; safe to delete\n")
-    return folder
-
-
-folder = fresh_sandbox(SANDBOX)
+folder = fresh_sandbox(SANDBOX, "notebooks/duplicates.py")
 generate_district(folder / "district", students=STUDENTS, seed=1)
 truth = json.loads((folder / "district" / "truth.json").read_text(encoding="utf-8"))
 ws = wb.init_workspace(folder / "workspace")

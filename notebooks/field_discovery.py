@@ -45,16 +45,13 @@
 
 # %%
 import json
-import os
-import shutil
 import zipfile
-from pathlib import Path
 
 import pandas as pd
 import plotly.express as px
 
 import workbench as wb
-from workbench.sandbox import generate_district
+from workbench.sandbox import fresh_sandbox, generate_district, notebook_settings
 from workbench.sandbox.mock_powerschool import serve_mock
 from workbench.sources.powerschool import PowerSchoolClient, load_powerschool, resolve_credentials
 from workbench.sources.powerschool.plugin import (
@@ -64,9 +61,10 @@ from workbench.sources.powerschool.plugin import (
     write_plugin_zip,
 )
 
-WORKSPACE = os.environ.get("WORKBENCH_WORKSPACE", "").strip()
-SANDBOX = Path(os.environ.get("WORKBENCH_NOTEBOOK_DIR") or "sandbox") / "field_discovery"
-STUDENTS = int(os.environ.get("WORKBENCH_NOTEBOOK_STUDENTS") or 2000)
+SETTINGS = notebook_settings("field_discovery")  # WORKBENCH_WORKSPACE, WORKBENCH_NOTEBOOK_DIR, _STUDENTS
+WORKSPACE = SETTINGS.workspace
+SANDBOX = SETTINGS.folder
+STUDENTS = SETTINGS.students
 pd.set_option("display.max_colwidth", 60)
 
 # %% [markdown]
@@ -79,22 +77,7 @@ pd.set_option("display.max_colwidth", 60)
 # marker file) is replaced.
 
 # %%
-MARKER = ".workbench-notebook-sandbox"
-
-
-def fresh_sandbox(folder: Path) -> Path:
-    """An empty folder for this notebook's sandbox; refuses a non-empty folder it did not make."""
-    if folder.exists() and any(folder.iterdir()):
-        if not (folder / MARKER).exists():
-            raise RuntimeError(f"{folder} is not empty and not a notebook sandbox; "
-                               "set WORKBENCH_NOTEBOOK_DIR to another folder")
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / MARKER).write_text("made by notebooks/field_discovery.py; safe to delete\n")
-    return folder
-
-
-folder = fresh_sandbox(SANDBOX)
+folder = fresh_sandbox(SANDBOX, "notebooks/field_discovery.py")
 district = folder / "district"
 generate_district(district, students=STUDENTS, seed=1)
 sandbox_ws = wb.init_workspace(folder / "extract-workspace")

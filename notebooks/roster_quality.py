@@ -36,19 +36,17 @@
 # | `WORKBENCH_NOTEBOOK_STUDENTS` | size of the sandbox district | 2000 |
 
 # %%
-import os
-import shutil
-from pathlib import Path
 
 import pandas as pd
 import plotly.express as px
 
 import workbench as wb
-from workbench.sandbox import generate_district
+from workbench.sandbox import fresh_sandbox, generate_district, notebook_settings
 
-WORKSPACE = os.environ.get("WORKBENCH_WORKSPACE", "").strip()
-SANDBOX = Path(os.environ.get("WORKBENCH_NOTEBOOK_DIR") or "sandbox") / "roster_quality"
-STUDENTS = int(os.environ.get("WORKBENCH_NOTEBOOK_STUDENTS") or 2000)
+SETTINGS = notebook_settings("roster_quality")  # WORKBENCH_WORKSPACE, WORKBENCH_NOTEBOOK_DIR, _STUDENTS
+WORKSPACE = SETTINGS.workspace
+SANDBOX = SETTINGS.folder
+STUDENTS = SETTINGS.students
 
 # %% [markdown]
 # ## 1. Open the workspace
@@ -59,26 +57,11 @@ STUDENTS = int(os.environ.get("WORKBENCH_NOTEBOOK_STUDENTS") or 2000)
 # ours: a previous run's copy (recognised by its marker file) is replaced.
 
 # %%
-MARKER = ".workbench-notebook-sandbox"
-
-
-def fresh_sandbox(folder: Path) -> Path:
-    """An empty folder for this notebook's sandbox; refuses a non-empty folder it did not make."""
-    if folder.exists() and any(folder.iterdir()):
-        if not (folder / MARKER).exists():
-            raise RuntimeError(f"{folder} is not empty and not a notebook sandbox; "
-                               "set WORKBENCH_NOTEBOOK_DIR to another folder")
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / MARKER).write_text("made by notebooks/roster_quality.py; safe to delete\n")
-    return folder
-
-
 if WORKSPACE:
     ws = wb.open_workspace(WORKSPACE, wait=60)
     print(f"opened {WORKSPACE}")
 else:
-    folder = fresh_sandbox(SANDBOX)
+    folder = fresh_sandbox(SANDBOX, "notebooks/roster_quality.py")
     generate_district(folder / "district", students=STUDENTS, seed=1)
     ws = wb.init_workspace(folder / "workspace")
     loaded = wb.load_path(ws, folder / "district", source="sis", id_prefix="")

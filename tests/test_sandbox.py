@@ -315,3 +315,21 @@ def test_oneroster_matches_the_powerschool_extract(onr: Path, tables: dict[str, 
     assert enr.loc[f"E{delivered.index[0]}", "endDate"] == left.isoformat()
     assert set(enr.loc[enr["role"] == "teacher", "primary"]) == {"true", "false"}
     assert json.loads((onr / "truth.json").read_text()) == truth
+
+
+def test_notebook_settings_and_their_sandbox_folder(tmp_path: Path) -> None:
+    from workbench.sandbox import fresh_sandbox, notebook_settings
+
+    s = notebook_settings("quality", {"WORKBENCH_NOTEBOOK_DIR": str(tmp_path), "WORKBENCH_NOTEBOOK_STUDENTS": "600",
+                                      "WORKBENCH_WORKSPACE": "  "})
+    assert (s.workspace, s.folder, s.students) == (None, tmp_path / "quality", 600)
+    assert notebook_settings("x", {}).students == 2000
+    folder = fresh_sandbox(s.folder, "test")
+    (folder / "old.csv").write_text("x")
+    assert list(fresh_sandbox(s.folder, "test").iterdir()) == [folder / ".workbench-notebook-sandbox"]
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("mine")
+    with pytest.raises(RuntimeError, match="not a notebook sandbox"):
+        fresh_sandbox(mine, "test")
+    assert (mine / "keep.txt").read_text() == "mine"

@@ -9,6 +9,7 @@ are documented in ``workbench.sandbox.truth``).
 """
 
 from workbench.sandbox.generate import generate_district
+from workbench.sandbox.notebook import NotebookSettings, fresh_sandbox, notebook_settings
 from workbench.sandbox.truth import TRUTH_KEYS
 
-__all__ = ["TRUTH_KEYS", "generate_district"]
+__all__ = ["TRUTH_KEYS", "NotebookSettings", "fresh_sandbox", "generate_district", "notebook_settings"]
