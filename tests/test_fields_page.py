@@ -11,7 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import workbench as wb
-from tests.test_app import app_on, table
+from tests.test_app import table
+from tests.test_config_pages import on_page as on_config_page
 from workbench.sandbox import generate_district
 from workbench.sandbox.mock_powerschool import load_plugin
 
@@ -33,10 +34,7 @@ def workspace(district: Path, tmp_path: Path) -> Path:
 
 
 def on_page(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    at = app_on(workspace, monkeypatch)
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return on_config_page(workspace, monkeypatch, PAGE)
 
 
 def pick(at: AppTest, rows: dict[int, dict[str, object]]) -> AppTest:
@@ -104,9 +102,7 @@ def test_delivered_fields_are_chosen_on_schools_and_attributes(workspace: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.test_config_pages import save, widget
 
-    at = app_on(workspace, monkeypatch)
-    at.switch_page("pages/schools.py").run()
-    assert not at.exception, at.exception
+    at = on_config_page(workspace, monkeypatch, "pages/schools.py")
     deliver = widget(at.multiselect, "extensions.student")
     assert "U_DEF_EXT_STUDENTS.laptop_tag" in deliver.options
     assert "StudentCoreFields.allergies" in deliver.options
