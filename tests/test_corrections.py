@@ -90,3 +90,21 @@ def test_cli_correct_and_undo(loaded_workspace: Path, capsys: pytest.CaptureFixt
     assert main(["correct", ws, "--entity", "student", "S4101", "birth_date", "bad"]) == 2
     assert main(["undo-correction", ws, "1", "--author", "ben"]) == 0
     assert main(["undo-correction", ws, "1"]) == 2
+
+
+def test_a_corrected_value_is_no_longer_a_finding(loaded_workspace: Path) -> None:
+    with wb.open_workspace(loaded_workspace) as ws:
+        config = load_config(ws)
+        config["requirements"] = {"student": {"email": "report_if_missing"}}
+        save_config(ws, config, author="ana")
+
+        def missing() -> set[str]:
+            build_candidate(ws, load_config(ws))
+            return {s for (s,) in ws.query("SELECT sourced_id FROM dq.finding WHERE entity = 'student' "
+                                           "AND attribute = 'email' AND rule = 'report_if_missing'")}
+
+        assert missing() == {"S4101", "S4102", "S4103"}
+        c = correct(ws, "student", "S4101", "email", "kid11@mvusd.org", author="ana")
+        assert missing() == {"S4102", "S4103"}
+        undo_correction(ws, c.correction_id, author="ben")
+        assert missing() == {"S4101", "S4102", "S4103"}

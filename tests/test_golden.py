@@ -318,3 +318,17 @@ def test_no_clusters_leave_the_candidate_as_loaded(tmp_path: Path) -> None:
         assert found.records.empty and found.to_dict() == {"entity": "student", "golden": []}
         with pytest.raises(ValueError, match="not 'class'"):
             build_golden(ws, "class")
+
+
+def test_a_value_the_golden_record_fills_is_no_longer_a_finding(two_sources) -> None:  # type: ignore[no-untyped-def]
+    config = _config({})
+    config["requirements"] = {"student": {"phone": "report_if_missing", "middle_name": "report_if_missing"}}
+    build_candidate(two_sources, config)
+    findings = {(s, a) for s, a in two_sources.query(
+        "SELECT sourced_id, attribute FROM dq.finding WHERE entity = 'student'")}
+    # Ava as loaded in sis has neither; her golden record takes both from the staff source
+    assert (KID, "phone") not in findings and (KID, "middle_name") not in findings
+    assert two_sources.query("SELECT phone, middle_name FROM cand.student WHERE sourced_id = ?",
+                             [KID]) == [("541-555-0101", "Ann")]
+    # Ben and Cal have no middle name in any source: still findings
+    assert {s for s, a in findings if a == "middle_name"} == {"S4102", "S4103"}

@@ -5,8 +5,9 @@
 ``dq.finding`` (one long-form table of findings on delivered records: quarantined values as
 ``warning``, ``report_if_missing`` as ``error``). The decisions themselves are in
 ``workbench.rules.decisions``. When ``link.cluster`` holds duplicate clusters, each cluster's
-delivered members become its golden record and references follow (``workbench.rules.merge``);
-findings stay about the records as loaded.
+delivered members become its golden record and references follow (``workbench.rules.merge``).
+Findings are about the records as loaded, less those the delivered record no longer has (a value
+its golden record or a steward's correction fills: ``settle_findings``).
 """
 
 from __future__ import annotations
@@ -186,6 +187,34 @@ def _findings_table(config: Mapping[str, Any], scope: Scope) -> Sql:
                    "ORDER BY 1, 2, 5", body)
 
 
+def _filled(column: str, kind: str) -> str:
+    """SQL: the delivered value is there (the opposite of ``missing``)."""
+    if kind == "list":
+        return f"({column} IS NOT NULL AND len({column}) > 0)"
+    if kind in ("text", "json"):
+        return f"({column} IS NOT NULL AND trim(CAST({column} AS VARCHAR)) <> '')"
+    return f"({column} IS NOT NULL)"
+
+
+def settle_findings(cur: duckdb.DuckDBPyConnection, schema: str) -> int:
+    """Drop the findings the delivered record no longer has: a value quarantined or missing as
+    loaded that its golden record (a duplicate merge) or a steward's correction fills. Returns
+    the findings dropped."""
+    pairs = cur.execute("SELECT DISTINCT entity, attribute FROM dq.finding "
+                        "WHERE rule <> 'school_missing' ORDER BY 1, 2").fetchall()
+    dropped = 0
+    for entity, attribute in pairs:
+        if entity not in ENTITIES:
+            continue
+        filled = _filled(f"c.{ident(attribute)}", attribute_kind(entity, attribute))
+        row = cur.execute(
+            f"DELETE FROM dq.finding AS f USING {schema}.{ident(entity)} AS c "
+            "WHERE f.entity = ? AND f.attribute = ? AND f.rule <> 'school_missing' "
+            f"AND c.sourced_id = f.sourced_id AND {filled}", [entity, attribute]).fetchone()
+        dropped += int(row[0]) if row else 0
+    return dropped
+
+
 def materialise(cur: duckdb.DuckDBPyConnection, schema: str, config: Mapping[str, Any],
                 scope: Scope) -> None:
     """Replace the candidate schema and dq.finding in one transaction."""
@@ -199,6 +228,7 @@ def materialise(cur: duckdb.DuckDBPyConnection, schema: str, config: Mapping[str
         merge_duplicates(cur, schema, config)
         apply_corrections(cur, schema)
         execute(cur, _findings_table(config, scope))
+        settle_findings(cur, schema)
     except BaseException:
         cur.execute("ROLLBACK")
         raise
