@@ -245,3 +245,18 @@ def test_a_oneroster_source_keeps_its_field_names(tmp_path: Path) -> None:
         frame = pd.read_csv(tmp_path / "or" / "users.csv", dtype=str)
         counts = frame["role"].value_counts()
         assert dict(zip(p.values["value"], p.values["rows"], strict=True)) == counts.to_dict()
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "oneroster-samples"
+
+
+@pytest.mark.skipif(not (SAMPLES / "edfi-lmstoolkit-or11").is_dir(), reason="third-party samples absent")
+def test_a_third_party_package_with_extension_columns(tmp_path: Path) -> None:
+    with wb.init_workspace(tmp_path / "ws") as w:
+        wb.load_path(w, SAMPLES / "edfi-lmstoolkit-or11", source="edfi")
+        f = discovery.list_fields(w)
+    meta = f[f["field"].str.startswith("metadata.")]
+    assert set(meta["table"]) == {"orgs"} and len(meta) == 5
+    assert set(meta["used_as"]) == {""}  # OneRoster extension columns are not loaded
+    users = f[f["table"] == "users"].set_index("field")
+    assert users.loc["email", "type"] == "email" and users.loc["sourcedId", "key"] == "unique"
