@@ -260,3 +260,24 @@ def test_a_third_party_package_with_extension_columns(tmp_path: Path) -> None:
     assert set(meta["used_as"]) == {""}  # OneRoster extension columns are not loaded
     users = f[f["table"] == "users"].set_index("field")
     assert users.loc["email", "type"] == "email" and users.loc["sourcedId", "key"] == "unique"
+
+
+def test_the_fields_command_asks_a_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from workbench.cli import main
+
+    with serve_mock(students=100, seed=2) as ps:
+        monkeypatch.setenv("PS_CLIENT_ID", ps.client_id)
+        monkeypatch.setenv("PS_CLIENT_SECRET", ps.client_secret)
+        assert main(["fields", "--powerschool", ps.url, "--table", "U_DEF_EXT_STUDENTS", "--json"]) == 0
+        rows = {r["field"]: r for r in json.loads(capsys.readouterr().out)}
+        assert set(rows) == {"studentsdcid", "laptop_tag", "bus_route_am", "parent_portal_opt_in"}
+        assert {r["access"] for r in rows.values()} == {"ViewOnly"}
+        assert rows["parent_portal_opt_in"]["type"] == "boolean"
+        assert main(["fields", "--powerschool", ps.url, "--find", "immun"]) == 0
+        out = capsys.readouterr().out
+        assert "StudentCoreFields.immunizaton_dpt" in out and "ViewOnly" in out
+        monkeypatch.setenv("PS_CLIENT_SECRET", "wrong")
+        assert main(["fields", "--powerschool", ps.url]) == 2
+    assert main(["fields"]) == 2
+    assert "give a WORKSPACE" in capsys.readouterr().err

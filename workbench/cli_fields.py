@@ -95,6 +95,11 @@ def cmd_fields(args: argparse.Namespace) -> int:
 
     from workbench import discovery
 
+    if args.powerschool:
+        return _server_fields(args)
+    if not args.workspace:
+        raise InputError([Problem("give a WORKSPACE, or --powerschool URL to ask a server",
+                                  field="workspace")], "Nothing was read.")
     with open_workspace(args.workspace, read_only=True) as ws:
         if args.verify:
             frame = discovery.verify_fields(ws, args.verify, args.source)
@@ -120,11 +125,40 @@ def cmd_fields(args: argparse.Namespace) -> int:
     return 1 if args.verify and not frame["found"].all() else EXIT_OK
 
 
+def _server_fields(args: argparse.Namespace) -> int:
+    """``workbench fields --powerschool URL``: the server's fields from its table metadata, with
+    the plugin's access to each (credentials from PS_CLIENT_ID / PS_CLIENT_SECRET)."""
+    import pandas as pd
+
+    from workbench import discovery
+
+    if args.verify or args.groups or args.tables or args.workspace:
+        raise InputError([Problem("--powerschool lists a server's fields; --verify, --groups, "
+                                  "--tables and a WORKSPACE work on loaded data", field="--powerschool")],
+                         "Nothing was read.")
+    frame = discovery.discover_api(args.powerschool, tables=[args.table] if args.table else None,
+                                   sample=min(args.sample, 1000))
+    if args.find:
+        frame = frame[frame["name"].str.contains(args.find, case=False, regex=False)]
+    if args.json:
+        print(json.dumps(_records(frame), indent=2, default=str))
+        return EXIT_OK
+    shown = frame[["name", "access", *_SHOWN[2:]]].assign(
+        fill_rate=(frame["fill_rate"] * 100).round(1).astype(str) + "%")
+    with pd.option_context("display.max_rows", None, "display.width", 200,
+                           "display.max_colwidth", 60):
+        print(shown.to_string(index=False) if not shown.empty else "No field matches.")
+    return EXIT_OK
+
+
 def add_parsers(sub: Any) -> None:
     fd = sub.add_parser("fields", help="field discovery: every table and field of the loaded "
                         "sources with a profile (fill rate, distinct, type, shapes, keys), "
                         "extension groups, and a check of field names")
-    fd.add_argument("workspace")
+    fd.add_argument("workspace", nargs="?")
+    fd.add_argument("--powerschool", metavar="URL", help="ask a PowerSchool server instead "
+                    "(its table metadata and a sample of rows; credentials from PS_CLIENT_ID and "
+                    "PS_CLIENT_SECRET): every field with the plugin's access to it")
     fd.add_argument("--source", help="one source (default: all)")
     fd.add_argument("--table", help="one table's fields")
     fd.add_argument("--find", metavar="TEXT", help="fields whose View Field List name contains TEXT")
