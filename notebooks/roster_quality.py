@@ -140,8 +140,8 @@ pd.DataFrame(counts, columns=["entity", "rule", "severity", "findings"])
 
 
 # %%
-def findings_frame() -> pd.DataFrame:
-    found = pd.DataFrame(wb.explore.findings(ws) or [], columns=wb.explore.FINDING_COLUMNS)
+def findings_frame(schema: str = "cand") -> pd.DataFrame:
+    found = pd.DataFrame(wb.explore.findings(ws, schema=schema) or [], columns=wb.explore.FINDING_COLUMNS)
     names = {s["sourced_id"]: s["name"] for s in wb.explore.list_schools(ws)}
     found["school"] = found["school_sourced_id"].map(names).fillna("(no school)")
     return found
@@ -178,13 +178,15 @@ found[["entity", "sourced_id", "school", "attribute", "rule", "severity", "value
 # Suppose the apps the roster feeds need every student's e-mail. Rather than discovering it
 # at sync time, the analyst tries the requirement on a **copy** of the configuration:
 # `report_if_missing` on `student.email` turns every delivered student without one into an
-# error finding. Nothing is saved: the steward decides on the Rules page whether to adopt it.
+# error finding. The draft is built in its own schema (`draft`, with its findings in
+# `draft.finding`), so the candidate roster and its findings stay those of the saved
+# configuration. Nothing is saved: the steward decides on the Rules page whether to adopt it.
 
 # %%
 draft = wb.rules.load_config(ws)
 draft.setdefault("requirements", {}).setdefault("student", {})["email"] = "report_if_missing"
-wb.rules.build_candidate(ws, draft)
-with_requirement = findings_frame()
+wb.rules.build_candidate(ws, draft, schema="draft")
+with_requirement = findings_frame("draft")
 findings_bars(with_requirement[with_requirement["rule"] == "report_if_missing"],
               "Students without an e-mail, under the draft requirement")
 
@@ -201,10 +203,9 @@ findings_bars(with_requirement[with_requirement["rule"] == "report_if_missing"],
 #   platform), set `report_if_missing` on it so every sync reports the gap as an error, per
 #   school, instead of delivering a silent blank.
 #
-# Finally we rebuild the candidate roster under the saved configuration, so the workspace
-# shows what the steward configured and not our draft, and close the workspace: DuckDB allows
-# one writer at a time, and the app cannot open it while this notebook holds it.
+# Finally we drop the draft schema and close the workspace: DuckDB allows one writer at a time,
+# and the app cannot open it while this notebook holds it.
 
 # %%
-wb.rules.build_candidate(ws, config)
+ws.query("DROP SCHEMA IF EXISTS draft CASCADE")
 ws.close()

@@ -63,3 +63,20 @@ def test_contacts_count_at_their_first_students_school(tmp_path: Path):
     expected = pd.Series([first.get(c) for c in contacts]).value_counts(dropna=False)
     assert per_school == {(None if pd.isna(k) else k): int(n) for k, n in expected.items()}
     assert len([s for s in per_school if s is not None]) > 1  # not one "(none)" row
+
+
+def test_a_draft_built_in_its_own_schema_keeps_its_own_findings(loaded_workspace: Path):
+    with wb.open_workspace(loaded_workspace) as ws:
+        rules.build_candidate(ws, rules.load_config(ws))
+        saved = explore.findings(ws)
+        draft = rules.load_config(ws)
+        draft["requirements"] = {"student": {"email": "report_if_missing"}}
+        summary = rules.build_candidate(ws, draft, schema="draft")
+        assert explore.findings(ws) == saved  # the candidate roster's findings are untouched
+        tried = explore.findings(ws, schema="draft")
+        assert {f["sourced_id"] for f in tried if f["rule"] == "report_if_missing"} == {
+            "S4101", "S4102", "S4103"}
+        assert summary.findings["report_if_missing"] == 3
+        assert explore.finding_counts(ws, schema="nothing_built") is None
+        with pytest.raises(ValueError):
+            explore.findings(ws, schema="x; DROP TABLE y")

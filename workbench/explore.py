@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .model.schema import COMMON, ENTITIES, column_names, columns
@@ -75,26 +76,36 @@ def _missing_sql(name: str, type_: str) -> str:
     return f"({col} IS NULL)"
 
 
-def _has_findings(ws: Workspace) -> bool:
-    return bool(ws.query("SELECT 1 FROM duckdb_tables() WHERE schema_name = 'dq' "
-                         "AND table_name = 'finding'"))
+def _findings(schema: str) -> tuple[str, str]:
+    """(schema, table) of the findings of a built ``schema`` (see ``rules.build_candidate``)."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", schema):
+        raise ValueError(f"not a candidate schema name: {schema!r}")
+    return ("dq", "finding") if schema == "cand" else (schema, "finding")
 
 
-def finding_counts(ws: Workspace) -> list[dict[str, Any]] | None:
-    """Findings on the candidate roster per entity, rule and severity; None before a build."""
-    if not _has_findings(ws):
+def _has_findings(ws: Workspace, schema: str = "cand") -> bool:
+    return bool(ws.query("SELECT 1 FROM duckdb_tables() WHERE schema_name = ? "
+                         "AND table_name = ?", list(_findings(schema))))
+
+
+def finding_counts(ws: Workspace, schema: str = "cand") -> list[dict[str, Any]] | None:
+    """Findings on the candidate roster (or on a draft built in ``schema``) per entity, rule and
+    severity; None before a build."""
+    if not _has_findings(ws, schema):
         return None
-    rows = ws.query("SELECT entity, rule, severity, count(*) FROM dq.finding GROUP BY ALL "
+    table = ".".join(_findings(schema))
+    rows = ws.query(f"SELECT entity, rule, severity, count(*) FROM {table} GROUP BY ALL "
                     "ORDER BY 4 DESC, 1, 2")
     return [{"entity": e, "rule": r, "severity": s, "findings": int(n)} for e, r, s, n in rows]
 
 
-def findings(ws: Workspace, limit: int = 100_000) -> list[dict[str, Any]] | None:
-    """The findings on the candidate roster (``dq.finding``, at most ``limit``), or None before
-    one was built."""
-    if not _has_findings(ws):
+def findings(ws: Workspace, limit: int = 100_000, schema: str = "cand") -> list[dict[str, Any]] | None:
+    """The findings on the candidate roster (``dq.finding``; a draft's: ``schema``), at most
+    ``limit``, or None before one was built."""
+    if not _has_findings(ws, schema):
         return None
     cols = ", ".join(FINDING_COLUMNS)
-    rows = ws.query(f"SELECT {cols} FROM dq.finding ORDER BY severity, rule, entity, sourced_id "
+    table = ".".join(_findings(schema))
+    rows = ws.query(f"SELECT {cols} FROM {table} ORDER BY severity, rule, entity, sourced_id "
                     "LIMIT ?", [limit])
     return [dict(zip(FINDING_COLUMNS, r, strict=True)) for r in rows]

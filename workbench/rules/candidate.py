@@ -180,10 +180,16 @@ def _missing_schools(config: Mapping[str, Any], scope: Scope) -> Sql | None:
         f"(SELECT sourced_id FROM {scope.rel('school')})", param(selected, "VARCHAR[]"))
 
 
-def _findings_table(config: Mapping[str, Any], scope: Scope) -> Sql:
+def findings_table(schema: str) -> str:
+    """Where a build of ``schema`` keeps its findings: ``dq.finding`` for the candidate roster
+    (``cand``), ``<schema>.finding`` for any other (a draft never replaces the steward's)."""
+    return "dq.finding" if schema == "cand" else f"{schema}.finding"
+
+
+def _findings_table(config: Mapping[str, Any], scope: Scope, target: str) -> Sql:
     cols = ", ".join(FINDING_COLUMNS)
     body = join(finding_selects(config, scope), " UNION ALL ")
-    return compose(f"CREATE OR REPLACE TABLE dq.finding ({cols}) AS SELECT * FROM ({{}}) "
+    return compose(f"CREATE OR REPLACE TABLE {target} ({cols}) AS SELECT * FROM ({{}}) "
                    "ORDER BY 1, 2, 5", body)
 
 
@@ -200,7 +206,8 @@ def settle_findings(cur: duckdb.DuckDBPyConnection, schema: str) -> int:
     """Drop the findings the delivered record no longer has: a value quarantined or missing as
     loaded that its golden record (a duplicate merge) or a steward's correction fills. Returns
     the findings dropped."""
-    pairs = cur.execute("SELECT DISTINCT entity, attribute FROM dq.finding "
+    target = findings_table(schema)
+    pairs = cur.execute(f"SELECT DISTINCT entity, attribute FROM {target} "
                         "WHERE rule <> 'school_missing' ORDER BY 1, 2").fetchall()
     dropped = 0
     for entity, attribute in pairs:
@@ -208,7 +215,7 @@ def settle_findings(cur: duckdb.DuckDBPyConnection, schema: str) -> int:
             continue
         filled = _filled(f"c.{ident(attribute)}", attribute_kind(entity, attribute))
         row = cur.execute(
-            f"DELETE FROM dq.finding AS f USING {schema}.{ident(entity)} AS c "
+            f"DELETE FROM {target} AS f USING {schema}.{ident(entity)} AS c "
             "WHERE f.entity = ? AND f.attribute = ? AND f.rule <> 'school_missing' "
             f"AND c.sourced_id = f.sourced_id AND {filled}", [entity, attribute]).fetchone()
         dropped += int(row[0]) if row else 0
@@ -217,7 +224,7 @@ def settle_findings(cur: duckdb.DuckDBPyConnection, schema: str) -> int:
 
 def materialise(cur: duckdb.DuckDBPyConnection, schema: str, config: Mapping[str, Any],
                 scope: Scope) -> None:
-    """Replace the candidate schema and dq.finding in one transaction."""
+    """Replace the candidate schema and its findings in one transaction."""
     cur.execute("BEGIN TRANSACTION")
     try:
         cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
@@ -227,7 +234,7 @@ def materialise(cur: duckdb.DuckDBPyConnection, schema: str, config: Mapping[str
         execute(cur, _dropped_table(schema, scope))
         merge_duplicates(cur, schema, config)
         apply_corrections(cur, schema)
-        execute(cur, _findings_table(config, scope))
+        execute(cur, _findings_table(config, scope, findings_table(schema)))
         settle_findings(cur, schema)
     except BaseException:
         cur.execute("ROLLBACK")
@@ -242,14 +249,17 @@ def summarise(cur: duckdb.DuckDBPyConnection, schema: str, seconds: float,
     dropped = dict(cur.execute(f"SELECT entity, count(*) FROM {schema}.dropped GROUP BY 1").fetchall())
     by_rule = cur.execute(f"SELECT entity || ': ' || rule, count(*) FROM {schema}.dropped "
                           "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
-    findings = cur.execute("SELECT rule, count(*) FROM dq.finding GROUP BY 1 ORDER BY 1").fetchall()
+    findings = cur.execute(f"SELECT rule, count(*) FROM {findings_table(schema)} GROUP BY 1 "
+                           "ORDER BY 1").fetchall()
     return CandidateSummary(schema, kept, {e: dropped.get(e, 0) for e in ENTITIES}, dict(by_rule),
                             dict(findings), round(seconds, 3), tuple(notes))
 
 
 def build_candidate(ws: Workspace, config: Mapping[str, Any], *, today: dt.date | None = None,
                     schema: str = "cand") -> CandidateSummary:
-    """Materialise the candidate roster of ``config`` in ``schema`` (replaced) and dq.finding."""
+    """Materialise the candidate roster of ``config`` in ``schema`` (replaced) and its findings
+    (``dq.finding`` for ``cand``; ``<schema>.finding`` for a draft schema, leaving the candidate
+    roster's untouched)."""
     if not _SCHEMA.match(schema) or schema in ("stg", "raw", "meta", "dq"):
         raise ValueError(f"not a candidate schema name: {schema!r}")
     check_config(config)
