@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pandas as pd
 import pytest
@@ -174,12 +175,20 @@ def test_discovery_over_the_api_reports_access_and_profiles_a_sample(tmp_path: P
         cid, secret = ps.credentials("Laptops only")
         f = discovery.discover_api(ps.url, client_id=cid, client_secret=secret,
                                    tables=["U_DEF_EXT_STUDENTS"], sample=100).set_index("field")
+        asked = [parse_qs(h.query) for h in ps.log
+                 if h.method == "GET" and h.path.lower() == "/ws/schema/table/u_def_ext_students"]
         full = discovery.discover_api(ps.url, client_id=ps.client_id, client_secret=ps.client_secret,
                                       sample=100)
     assert f.loc["laptop_tag", "access"] == "ViewOnly"
     assert f.loc["bus_route_am", ["access", "type", "filled"]].tolist() == ["NoAccess", "no access", 0]
-    first = _frame(district / "U_DEF_EXT_STUDENTS.csv").head(100)
-    assert f.loc["laptop_tag", "filled"] == first["laptop_tag"].notna().sum()
+    # the sample is the pages asked for, spread over the table (not just its first rows)
+    pages = sorted(int(q["page"][0]) for q in asked)
+    size = int(asked[0]["pagesize"][0])
+    assert len(pages) == 4 and pages[0] == 1 and pages[-1] * size >= 200
+    rows = _frame(district / "U_DEF_EXT_STUDENTS.csv")
+    sampled = pd.concat([rows.iloc[(p - 1) * size:p * size] for p in pages])
+    assert f.loc["laptop_tag", "filled"] == sampled["laptop_tag"].notna().sum()
+    assert f.loc["laptop_tag", "distinct"] == sampled["laptop_tag"].nunique()
     assert f.loc["laptop_tag", "rows"] == len(_frame(district / "U_DEF_EXT_STUDENTS.csv"))
     assert f.loc["laptop_tag", "qualified"] == "U_DEF_EXT_STUDENTS.LAPTOP_TAG"
     # the rostering plugin reads every rostering table; extension tables are listed too

@@ -465,10 +465,10 @@ def discover_api(client: Any, *, client_id: str | None = None, client_secret: st
                  tables: Sequence[str] | None = None, sample: int = 500,
                  include_all: bool = False) -> pd.DataFrame:
     """Every field of the server's tables from their metadata, with the caller's ``access``
-    (ViewOnly, FullAccess, NoAccess ...) and a profile of the first ``sample`` rows of the fields
-    it may read. ``client`` is a ``workbench.sources.powerschool.PowerSchoolClient``, or the
-    server's URL with the plugin's ``client_id`` / ``client_secret`` (else ``PS_CLIENT_ID`` /
-    ``PS_CLIENT_SECRET``).
+    (ViewOnly, FullAccess, NoAccess ...) and a profile of about ``sample`` rows of the fields it
+    may read, from pages spread over the table. ``client`` is a
+    ``workbench.sources.powerschool.PowerSchoolClient``, or the server's URL with the plugin's
+    ``client_id`` / ``client_secret`` (else ``PS_CLIENT_ID`` / ``PS_CLIENT_SECRET``).
 
     By default the tables the workbench reads and every extension table; ``tables`` names others,
     ``include_all`` takes every table the server lists. Columns: those of ``list_fields`` with
@@ -492,6 +492,22 @@ def discover_api(client: Any, *, client_id: str | None = None, client_secret: st
     return pd.DataFrame(out, columns=[*FIELD_COLUMNS, "access"])
 
 
+SAMPLE_PAGES = 4
+
+
+def _api_sample(client: Any, table: str, columns: list[str], total: int,
+                sample: int) -> list[Mapping[str, Any]]:
+    """About ``sample`` rows of ``table``: up to ``SAMPLE_PAGES`` pages spread evenly over it
+    (the first rows alone are the oldest records, not a fair sample)."""
+    size = max(1, min(client.page_size(), -(-sample // SAMPLE_PAGES)))
+    pages = -(-total // size)
+    chosen = sorted({1 + (pages - 1) * i // max(1, SAMPLE_PAGES - 1) for i in range(SAMPLE_PAGES)})
+    rows: list[Mapping[str, Any]] = []
+    for page in chosen[: max(1, -(-sample // size))]:
+        rows += client.table_page(table, columns, page, size)
+    return rows
+
+
 def _api_table(client: Any, con: duckdb.DuckDBPyConnection, table: str,
                sample: int) -> list[dict[str, Any]]:
     access = {c: a or "ViewOnly" for c, a in (client.table_access(table) or {}).items()}
@@ -501,8 +517,8 @@ def _api_table(client: Any, con: duckdb.DuckDBPyConnection, table: str,
     total = client.table_count(table)
     profiles: dict[str, dict[str, Any]] = {}
     if readable and total:
-        page = next(client.table_records(table, readable, page_size=sample), [])
-        frame = pd.DataFrame([{c: r.get(c) for c in readable} for r in page], columns=readable,
+        rows = _api_sample(client, table, readable, total, sample)
+        frame = pd.DataFrame([{c: r.get(c) for c in readable} for r in rows], columns=readable,
                              dtype=object)
         con.register("wb_api_sample", frame)
         profiles = profile_columns(con, "wb_api_sample", readable, sample=sample)

@@ -444,18 +444,23 @@ class PowerSchoolClient:
         rows per page than asked (a lower maximum) is still read to the end.
         """
         size = min(page_size, self.page_size()) if page_size else self.page_size()
-        proj = projection if isinstance(projection, str) else ",".join(projection)
-        key = table.lower()
         total, got, page = self.table_count(table, q), 0, 1
         while got < total:
-            body = self.get(self._table_path(table), projection=proj, q=q, page=page,
-                            pagesize=size)
-            records = _as_list(body.get("record") if isinstance(body, Mapping) else None)
-            rows = [record_columns(r, key) for r in records if isinstance(r, dict)]
+            rows = self.table_page(table, projection, page, size, q=q)
             if not rows:
                 break
-            yield _lower_keys(rows)
+            yield rows
             got, page = got + len(rows), page + 1
+
+    def table_page(self, table: str, projection: list[str] | str, page: int, page_size: int, *,
+                   q: str | None = None) -> list[Mapping[str, Any]]:
+        """One page (1-based) of ``table``'s column maps, keys lower-case (see ``table_records``)."""
+        proj = projection if isinstance(projection, str) else ",".join(projection)
+        body = self.get(self._table_path(table), projection=proj, q=q, page=page,
+                        pagesize=page_size)
+        records = _as_list(body.get("record") if isinstance(body, Mapping) else None)
+        rows = [record_columns(r, table.lower()) for r in records if isinstance(r, dict)]
+        return _lower_keys(rows) if rows else []
 
     def table_pages(self, table: str, projection: list[str] | str = "*",
                     **kw: Any) -> Iterator[list[Row]]:
