@@ -20,21 +20,17 @@ from workbench.sources.powerschool.plugin import (
     add_fields_to_mapping,
     build_plugin,
     delivered_picks,
+    extended_table,
     write_plugin_zip,
 )
 
-from .workspace import _stamp, require_workspace, workspace_path
+from .workspace import _current, require_workspace
 
 KINDS = {"core": "PowerSchool table", "core_fields": "core fields", "default_extension":
          "default extension", "extension": "district extension", "state_extension": "state extension",
          "oneroster": "OneRoster file"}
 FIELD_VIEW = ("Pick", "Fills attribute", "Name", "Kind", "Used as", "Fill %", "Distinct", "Type",
               "Shapes", "Samples", "Key", "Table", "Field", "Core table", "Source")
-
-
-def _key() -> tuple[wb.Workspace, str, Any]:
-    ws = require_workspace()
-    return ws, str(workspace_path()), _stamp(ws)
 
 
 @st.cache_data(show_spinner="Profiling every field…", max_entries=8)
@@ -54,7 +50,7 @@ def _groups(_ws: wb.Workspace, path: str, stamp: Any) -> pd.DataFrame:
 
 def fields() -> pd.DataFrame:
     """Every field of the loaded sources with its profile (``wb.discovery.list_fields``)."""
-    return _fields(*_key())
+    return _fields(*_current())
 
 
 def student_extension_fields() -> list[str]:
@@ -65,11 +61,11 @@ def student_extension_fields() -> list[str]:
 
 
 def tables() -> pd.DataFrame:
-    return _tables(*_key())
+    return _tables(*_current())
 
 
 def groups() -> pd.DataFrame:
-    return _groups(*_key())
+    return _groups(*_current())
 
 
 def tables_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -132,15 +128,7 @@ def _text(value: Any) -> str | None:
 
 def not_kept(picks: list[FieldPick]) -> list[str]:
     """Picked extension fields of tables that do not extend Students (the loader drops them)."""
-    out = []
-    for p in picks:
-        try:
-            core = p.core
-        except ValueError:  # build_plugin names it
-            continue
-        if core != "students" and p.table.lower() != core:
-            out.append(p.column)
-    return out
+    return [p.column for p in picks if extended_table(p) not in (None, "students")]
 
 
 def plugin_zip(picks: list[FieldPick], name: str) -> bytes:

@@ -177,14 +177,21 @@ def load_into_workspace(
     progress: Callable[[str], None], location: str | None = None,
 ) -> wb.LoadResult:
     """Run ``workbench.load_path`` on the app's workspace; one load at a time per workspace."""
+    return _one_load(lambda ws: wb.load_path(ws, path, source=source, id_prefix=id_prefix,
+                                             progress=progress, location=location), progress)
+
+
+def _one_load(run: Callable[[wb.Workspace], wb.LoadResult],
+              progress: Callable[[str], None]) -> wb.LoadResult:
+    """``run`` on the app's workspace, one load at a time per workspace; the cached views of the
+    workspace are stale after it, whatever happened."""
     ws, key, _ = _current()
     guard = _guard(key)
     if guard.lock.locked():
         progress("Waiting for another load of this workspace to finish")
     with guard.lock:
         try:
-            return wb.load_path(ws, path, source=source, id_prefix=id_prefix, progress=progress,
-                                location=location)
+            return run(ws)
         finally:
             guard.version += 1
 
@@ -207,17 +214,9 @@ def pull_into_workspace(url: str, client_id: str, client_secret: str, *, source:
     the credentials go to the client and nowhere else."""
     from workbench.sources.powerschool.pull import load_powerschool
 
-    ws, key, _ = _current()
-    guard = _guard(key)
-    if guard.lock.locked():
-        progress("Waiting for another load of this workspace to finish")
-    with guard.lock:
-        try:
-            return load_powerschool(ws, url, client_id=client_id, client_secret=client_secret,
-                                    source=source or "powerschool", id_prefix=id_prefix,
-                                    progress=progress)
-        finally:
-            guard.version += 1
+    return _one_load(lambda ws: load_powerschool(
+        ws, url, client_id=client_id, client_secret=client_secret, source=source or "powerschool",
+        id_prefix=id_prefix, progress=progress), progress)
 
 
 def powerschool_secrets() -> dict[str, str]:

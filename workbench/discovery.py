@@ -32,6 +32,7 @@ import duckdb
 import pandas as pd
 
 from workbench.errors import WorkbenchError
+from workbench.sources.base import raw_columns
 from workbench.sources.powerschool.client import NO_ACCESS
 from workbench.sources.powerschool_tables import SPECS, STUDENT_EXTENSION_KEY
 from workbench.workspace import Workspace
@@ -242,9 +243,8 @@ def _bare_table(name: str) -> str:
 
 def _columns(ws: Workspace, t: _RawTable) -> list[str]:
     """The raw table's columns that came from the file (not those the loader added empty)."""
-    cols = [c for (c,) in ws.query(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ? "
-        "ORDER BY column_index", [f"{t.source}__{t.table}"])]
+    with ws.cursor() as cur:
+        cols = raw_columns(cur, t.source, t.table)
     if t.columns is None:
         return cols
     return [c for c in cols if c.lower() in t.columns]

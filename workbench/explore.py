@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from .model.schema import COMMON, ENTITIES, column_names, columns
@@ -78,9 +77,10 @@ def _missing_sql(name: str, type_: str) -> str:
 
 def _findings(schema: str) -> tuple[str, str]:
     """(schema, table) of the findings of a built ``schema`` (see ``rules.build_candidate``)."""
-    if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", schema):
-        raise ValueError(f"not a candidate schema name: {schema!r}")
-    return ("dq", "finding") if schema == "cand" else (schema, "finding")
+    from .rules.candidate import findings_table
+
+    where, _, table = findings_table(schema).partition(".")
+    return where, table
 
 
 def _has_findings(ws: Workspace, schema: str = "cand") -> bool:

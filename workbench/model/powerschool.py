@@ -14,7 +14,7 @@ import duckdb
 
 from workbench.model.macros import install_macros
 from workbench.model.schema import column_names
-from workbench.sources.base import Finding, line_of, raw_table
+from workbench.sources.base import Finding, line_of, raw_columns, raw_table
 
 PARENT_RELATIONSHIPS = ("mother", "father", "parent", "stepmother", "stepfather")
 RACES = {
@@ -102,12 +102,6 @@ def _class_sql(t: dict[str, str]) -> str:
     FROM {t['sections']} s LEFT JOIN {t['courses']} c ON trim(c.course_number) = trim(s.course_number)"""
 
 
-def _raw_columns(cur: duckdb.DuckDBPyConnection, source: str, table: str) -> list[str]:
-    return [c for (c,) in cur.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ? "
-        "ORDER BY column_index", [f"{source}__{table}"]).fetchall()]
-
-
 def _extension_sql(cur: duckdb.DuckDBPyConnection, source: str) -> tuple[str, str]:
     """(expression, joins): a JSON object of every student extension field, keyed ``table.field``;
     nulls dropped."""
@@ -121,7 +115,7 @@ def _extension_sql(cur: duckdb.DuckDBPyConnection, source: str) -> tuple[str, st
         if name[len(source) + 2:].startswith(("u_", "s_", "studentcorefields"))
     )
     for i, table in enumerate(ext):
-        all_cols = _raw_columns(cur, source, table)
+        all_cols = raw_columns(cur, source, table)
         cols = [c for c in all_cols if c != "studentsdcid"]
         if "studentsdcid" not in all_cols or not cols:
             continue
@@ -129,7 +123,7 @@ def _extension_sql(cur: duckdb.DuckDBPyConnection, source: str) -> tuple[str, st
         parts.append(f"json_object({pairs})")
         joins.append(f"LEFT JOIN {raw_table(source, table)} e{i} ON trim(e{i}.studentsdcid) = trim(s.dcid)")
     # fields of other tables exported inside the Students file itself (STUDENTCOREFIELDS.X ...)
-    inline = [c for c in _raw_columns(cur, source, "students") if "." in c]
+    inline = [c for c in raw_columns(cur, source, "students") if "." in c]
     if inline:
         parts.append("json_object(" + ", ".join(f"'{c}', wb_text(s.\"{c}\")" for c in inline) + ")")
     expr = f"json_merge_patch('{{}}', {', '.join(parts)})" if parts else "NULL::JSON"

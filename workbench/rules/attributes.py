@@ -18,6 +18,7 @@ import duckdb
 from workbench.errors import InputError, Problem
 from workbench.model.macros import install_macros
 from workbench.model.schema import columns
+from workbench.sources.base import raw_columns
 
 # entity -> (PowerSchool table, SQL giving the canonical source_id from that table's row)
 MAIN_TABLE: dict[str, tuple[str, str]] = {
@@ -50,14 +51,6 @@ def parse_mappings(config: dict[str, Any]) -> list[Mapping]:
             table, _, field = spec["field"].rpartition(".")
             out.append(Mapping(entity, attribute, table.lower(), field.lower(), spec.get("source")))
     return out
-
-
-def _raw_columns(cur: duckdb.DuckDBPyConnection, source: str, table: str) -> set[str]:
-    rows = cur.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ?",
-        [f"{source}__{table}"],
-    ).fetchall()
-    return {c for (c,) in rows}
 
 
 def _cast(entity: str, attribute: str, expr: str) -> str:
@@ -107,7 +100,7 @@ def apply_attribute_mappings(
             if source not in ps_sources:
                 continue
             table = MAIN_TABLE.get(m.entity, ("", ""))[0] if m.table in ("",) else m.table
-            sql = _update_sql(m, schema, source, _raw_columns(cur, source, table))
+            sql = _update_sql(m, schema, source, set(raw_columns(cur, source, table)))
             if sql is None:
                 continue
             params: dict[str, Any] = {"source": source}

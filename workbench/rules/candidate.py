@@ -183,6 +183,8 @@ def _missing_schools(config: Mapping[str, Any], scope: Scope) -> Sql | None:
 def findings_table(schema: str) -> str:
     """Where a build of ``schema`` keeps its findings: ``dq.finding`` for the candidate roster
     (``cand``), ``<schema>.finding`` for any other (a draft never replaces the steward's)."""
+    if not _SCHEMA.match(schema):
+        raise ValueError(f"not a candidate schema name: {schema!r}")
     return "dq.finding" if schema == "cand" else f"{schema}.finding"
 
 
@@ -191,15 +193,6 @@ def _findings_table(config: Mapping[str, Any], scope: Scope, target: str) -> Sql
     body = join(finding_selects(config, scope), " UNION ALL ")
     return compose(f"CREATE OR REPLACE TABLE {target} ({cols}) AS SELECT * FROM ({{}}) "
                    "ORDER BY 1, 2, 5", body)
-
-
-def _filled(column: str, kind: str) -> str:
-    """SQL: the delivered value is there (the opposite of ``missing``)."""
-    if kind == "list":
-        return f"({column} IS NOT NULL AND len({column}) > 0)"
-    if kind in ("text", "json"):
-        return f"({column} IS NOT NULL AND trim(CAST({column} AS VARCHAR)) <> '')"
-    return f"({column} IS NOT NULL)"
 
 
 def settle_findings(cur: duckdb.DuckDBPyConnection, schema: str) -> int:
@@ -213,11 +206,12 @@ def settle_findings(cur: duckdb.DuckDBPyConnection, schema: str) -> int:
     for entity, attribute in pairs:
         if entity not in ENTITIES:
             continue
-        filled = _filled(f"c.{ident(attribute)}", attribute_kind(entity, attribute))
-        row = cur.execute(
+        gone = missing(raw(f"c.{ident(attribute)}"), attribute_kind(entity, attribute))
+        row = execute(cur, compose(
             f"DELETE FROM {target} AS f USING {schema}.{ident(entity)} AS c "
-            "WHERE f.entity = ? AND f.attribute = ? AND f.rule <> 'school_missing' "
-            f"AND c.sourced_id = f.sourced_id AND {filled}", [entity, attribute]).fetchone()
+            "WHERE f.entity = {} AND f.attribute = {} AND f.rule <> 'school_missing' "
+            "AND c.sourced_id = f.sourced_id AND NOT {}",
+            param(entity, "VARCHAR"), param(attribute, "VARCHAR"), gone)).fetchone()
         dropped += int(row[0]) if row else 0
     return dropped
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from workbench.errors import InputError
 from workbench.model.schema import ENTITIES, columns
+from workbench.rules.decisions import column_type
 from workbench.workspace import Workspace, author_name
 
 NOT_CORRECTED = "Nothing was corrected; the workspace is unchanged."
@@ -63,9 +64,10 @@ def ensure(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 def _column_type(entity: str, attribute: str) -> str:
-    for c in columns(entity):
-        if c.name == attribute:
-            return c.type.replace(" NOT NULL", "")
+    try:
+        return column_type(entity, attribute)
+    except KeyError:
+        pass
     raise InputError.one(f"{attribute!r} is not an attribute of {entity}", field="attribute",
                          hint=f"allowed: {', '.join(c.name for c in columns(entity))}",
                          outcome=NOT_CORRECTED)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import duckdb
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -32,6 +34,13 @@ class RawLoad:
 def raw_table(source: str, table: str) -> str:
     """The quoted name of a source's raw table."""
     return f'raw."{source}__{table.lower()}"'
+
+
+def raw_columns(cur: duckdb.DuckDBPyConnection, source: str, table: str) -> list[str]:
+    """The columns of a source's raw table, in file order (none when it has no such table)."""
+    return [c for (c,) in cur.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ? "
+        "ORDER BY column_index", [f"{source}__{table.lower()}"]).fetchall()]
 
 
 def line_of(alias: str, table: str) -> str:

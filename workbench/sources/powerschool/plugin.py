@@ -308,18 +308,21 @@ def check_mapping(picks: Sequence[FieldPick]) -> None:
         raise InputError(problems, NOT_SAVED)
 
 
+def extended_table(pick: FieldPick) -> str | None:
+    """The core table (lower-case) an extension field extends; None for a core table's own field
+    or a table whose core cannot be told."""
+    try:
+        core = pick.core
+    except ValueError:
+        return None
+    return core if pick.table.lower() != core else None
+
+
 def delivered_picks(picks: Sequence[FieldPick]) -> list[str]:
     """``TABLE.FIELD`` of the picks without an attribute that extend Students: the student
     extension fields ``add_fields_to_mapping`` delivers (``extensions.student``)."""
-    out = []
-    for p in picks:
-        try:
-            core = p.core
-        except ValueError:
-            continue
-        if not p.attribute and core == "students" and p.table.lower() != "students":
-            out.append(f"{p.table}.{p.field}")
-    return out
+    return [f"{p.table}.{p.field}" for p in picks
+            if not p.attribute and extended_table(p) == "students"]
 
 
 def add_fields_to_mapping(ws: Workspace, picks: Sequence[FieldPick], *, author: str | None = None,
